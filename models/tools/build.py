@@ -1,0 +1,93 @@
+"""Rebuild every model file in models/ from the unpacked npm packages.
+
+Usage: build.py PACKAGES_DIR OUT_DIR
+PACKAGES_DIR holds `faceplugin-face-recognition-js/` and `human-models/` (each an unpacked npm tarball).
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+sys.path.insert(0, os.path.dirname(__file__))
+import gradgraph  # noqa: E402
+import tfjs2onnx  # noqa: E402
+
+FACE = (-1, 3, 112, 112)
+
+
+def _save(model, path):
+    # Fixed producer fields keep the bytes identical from one rebuild to the next.
+    model.producer_name = "facecloak-models-build"
+    model.producer_version = "1"
+    onnx.save(model, path)
+
+
+def mobilefacenet(fp_dir):
+    """fr_feature.onnx: MobileFaceNet, 512-d, input (px - 127.5) / 128 RGB."""
+    m = onnx.load(os.path.join(fp_dir, "model", "fr_feature.onnx"))
+    g = m.graph
+    # Its final Reshape hard-codes batch 1.
+    for init in g.initializer:
+        if any(n.op_type == "Reshape" and n.input[1] == init.name for n in g.node):
+            init.CopyFrom(numpy_helper.from_array(np.array([-1, 512], np.int64), init.name))
+    del g.value_info[:]
+    for vi in [*g.input, *g.output]:
+        vi.type.tensor_type.shape.dim[0].Clear()
+        vi.type.tensor_type.shape.dim[0].dim_param = "N"
+    # Conv, PRelu, Add and Reshape mean the same at opset 18, which the gradient ops need.
+    del m.opset_import[:]
+    m.opset_import.extend([onnx.helper.make_opsetid("", 18)])
+    m.ir_version = 9
+    return gradgraph.with_input_normalisation(m, 255.0 / 128.0, -127.5 / 128.0, FACE)
+
+
+def mobileface(hm_dir):
+    """becauseofAI MobileFace, 256-d; the graph subtracts 127.5 and scales itself, so it takes 0..255."""
+    m = tfjs2onnx.convert(os.path.join(hm_dir, "models", "mobileface.json"), "data", "batchnorm0/add_1", FACE)
+    return gradgraph.with_input_normalisation(m, 255.0, 0.0, FACE)
+
+
+def faceres(hm_dir):
+    """HSE FaceRes descriptor, 1024-d at 224×224 in 0..255; upsampled from the shared 112 crop."""
+    m = tfjs2onnx.convert(os.path.join(hm_dir, "models", "faceres.json"), "input_1", "global_pooling/Mean",
+                          (-1, 3, 224, 224))
+    g = m.graph
+    resize = onnx.helper.make_node("Resize", ["image_112", "", "resize/scales"], ["input_1"], name="resize",
+                                   mode="linear")
+    g.node.insert(0, resize)
+    g.initializer.append(numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "resize/scales"))
+    g.input[0].name = "image_112"
+    for d, v in zip(g.input[0].type.tensor_type.shape.dim[1:], FACE[1:]):
+        d.dim_value = v
+    return gradgraph.with_input_normalisation(m, 255.0, 0.0, FACE)
+
+
+def sha256(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def build(packages, out):
+    fp = os.path.join(packages, "faceplugin-face-recognition-js")
+    hm = os.path.join(packages, "human-models")
+    os.makedirs(out, exist_ok=True)
+    shutil.copyfile(os.path.join(fp, "model", "fr_detect.onnx"), os.path.join(out, "ultraface-rfb320.onnx"))
+    shutil.copyfile(os.path.join(fp, "model", "fr_landmark.onnx"), os.path.join(out, "landmarks68.onnx"))
+    for name, model in [("mobilefacenet", mobilefacenet(fp)), ("mobileface", mobileface(hm))]:
+        _save(model, os.path.join(out, f"{name}.onnx"))
+        _save(gradgraph.add_gradient(model, FACE), os.path.join(out, f"{name}.grad.onnx"))
+    _save(faceres(hm), os.path.join(out, "faceres.onnx"))
+    for f in sorted(os.listdir(out)):
+        if f.endswith(".onnx"):
+            print(f"{sha256(os.path.join(out, f))}  {f}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    build(sys.argv[1], sys.argv[2])

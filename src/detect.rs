@@ -1,0 +1,216 @@
+//! Face detection (UltraFace) and landmarks (68 points, reduced to the five alignment points).
+
+use image::RgbImage;
+use image::imageops::{self, FilterType};
+use ndarray::{Array4, ArrayViewD};
+use ort::session::Session;
+use ort::value::TensorRef;
+use serde::Serialize;
+
+use crate::models::{DETECTOR, LANDMARKS, ModelStore};
+use crate::{Error, Result};
+
+const DET_W: u32 = 320;
+const DET_H: u32 = 240;
+const LMK_SIZE: usize = 64;
+
+/// One detected face, in photo pixel coordinates.
+#[derive(Debug, Clone, Serialize)]
+pub struct Face {
+    /// x1, y1, x2, y2.
+    pub bbox: [f32; 4],
+    pub score: f32,
+    /// Left eye, right eye, nose tip, left and right mouth corners (as seen in the photo).
+    pub five: [[f32; 2]; 5],
+    pub landmarks: Vec<[f32; 2]>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct DetectOptions {
+    /// Minimum detector confidence.
+    pub min_score: f32,
+    /// Boxes overlapping a better one by more than this IoU are dropped.
+    pub nms_iou: f32,
+}
+
+impl Default for DetectOptions {
+    fn default() -> Self {
+        Self {
+            min_score: 0.7,
+            nms_iou: 0.3,
+        }
+    }
+}
+
+pub struct Detector {
+    detector: Session,
+    landmarks: Session,
+    pub options: DetectOptions,
+}
+
+impl Detector {
+    pub fn new(store: &ModelStore) -> Result<Self> {
+        Ok(Self {
+            detector: store.session(DETECTOR.file)?,
+            landmarks: store.session(LANDMARKS.file)?,
+            options: DetectOptions::default(),
+        })
+    }
+
+    /// Every face in the photo, best first.
+    pub fn detect(&mut self, img: &RgbImage) -> Result<Vec<Face>> {
+        let boxes = self.boxes(img)?;
+        boxes
+            .into_iter()
+            .map(|(bbox, score)| self.face(img, bbox, score))
+            .collect()
+    }
+
+    fn boxes(&mut self, img: &RgbImage) -> Result<Vec<([f32; 4], f32)>> {
+        let small = imageops::resize(img, DET_W, DET_H, FilterType::Triangle);
+        let mut input = Array4::<f32>::zeros((1, 3, DET_H as usize, DET_W as usize));
+        for (x, y, p) in small.enumerate_pixels() {
+            for c in 0..3 {
+                input[[0, c, y as usize, x as usize]] = (f32::from(p[c]) - 127.0) / 128.0;
+            }
+        }
+        let outputs = self
+            .detector
+            .run(ort::inputs!["input" => TensorRef::from_array_view(&input)?])?;
+        let scores = outputs["scores"].try_extract_array::<f32>()?;
+        let raw = outputs["boxes"].try_extract_array::<f32>()?;
+        let (w, h) = (img.width() as f32, img.height() as f32);
+        let mut found = candidates(&scores, &raw, self.options.min_score, [w, h]);
+        found.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(nms(found, self.options.nms_iou))
+    }
+
+    fn face(&mut self, img: &RgbImage, bbox: [f32; 4], score: f32) -> Result<Face> {
+        let [x1, y1, x2, y2] = bbox;
+        let (bw, bh) = ((x2 - x1).max(1.0), (y2 - y1).max(1.0));
+        let mut input = Array4::<f32>::zeros((1, 1, LMK_SIZE, LMK_SIZE));
+        let (sx, sy) = (bw / LMK_SIZE as f32, bh / LMK_SIZE as f32);
+        for y in 0..LMK_SIZE {
+            for x in 0..LMK_SIZE {
+                let px = x1 + (x as f32 + 0.5) * sx - 0.5;
+                let py = y1 + (y as f32 + 0.5) * sy - 0.5;
+                input[[0, 0, y, x]] = grey_bilinear(img, px, py) / 256.0;
+            }
+        }
+        let outputs = self
+            .landmarks
+            .run(ort::inputs!["input" => TensorRef::from_array_view(&input)?])?;
+        let out = outputs["output"].try_extract_array::<f32>()?;
+        let flat: Vec<f32> = out.iter().copied().collect();
+        if flat.len() != 136 {
+            return Err(Error::ModelShape {
+                path: LANDMARKS.file.into(),
+                reason: format!("expected 136 landmark values, got {}", flat.len()),
+            });
+        }
+        let landmarks: Vec<[f32; 2]> = flat
+            .chunks(2)
+            .map(|p| [p[0] * bw + x1, p[1] * bh + y1])
+            .collect();
+        Ok(Face {
+            bbox,
+            score,
+            five: five_points(&landmarks),
+            landmarks,
+        })
+    }
+}
+
+fn candidates(
+    scores: &ArrayViewD<f32>,
+    boxes: &ArrayViewD<f32>,
+    min_score: f32,
+    size: [f32; 2],
+) -> Vec<([f32; 4], f32)> {
+    let n = scores.shape()[1];
+    (0..n)
+        .filter_map(|i| {
+            let s = scores[[0, i, 1]];
+            (s >= min_score).then(|| {
+                let b = [
+                    (boxes[[0, i, 0]] * size[0]).clamp(0.0, size[0]),
+                    (boxes[[0, i, 1]] * size[1]).clamp(0.0, size[1]),
+                    (boxes[[0, i, 2]] * size[0]).clamp(0.0, size[0]),
+                    (boxes[[0, i, 3]] * size[1]).clamp(0.0, size[1]),
+                ];
+                (b, s)
+            })
+        })
+        .collect()
+}
+
+fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+    let iw = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
+    let ih = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
+    let inter = iw * ih;
+    let area = |r: &[f32; 4]| (r[2] - r[0]) * (r[3] - r[1]);
+    inter / (area(a) + area(b) - inter).max(f32::EPSILON)
+}
+
+/// Greedy non-maximum suppression over boxes sorted best first.
+fn nms(sorted: Vec<([f32; 4], f32)>, max_iou: f32) -> Vec<([f32; 4], f32)> {
+    let mut kept: Vec<([f32; 4], f32)> = Vec::new();
+    for cand in sorted {
+        if kept.iter().all(|k| iou(&k.0, &cand.0) <= max_iou) {
+            kept.push(cand);
+        }
+    }
+    kept
+}
+
+/// The 68-point scheme's eye, nose and mouth points, as the faceplugin reference reduces them.
+fn five_points(p: &[[f32; 2]]) -> [[f32; 2]; 5] {
+    let mean = |idx: &[usize]| {
+        let n = idx.len() as f32;
+        let (x, y) = idx
+            .iter()
+            .fold((0.0, 0.0), |(x, y), &i| (x + p[i][0], y + p[i][1]));
+        [x / n, y / n]
+    };
+    [
+        mean(&[37, 38, 40, 41]),
+        mean(&[43, 44, 46, 47]),
+        p[30],
+        mean(&[48, 60]),
+        mean(&[54, 64]),
+    ]
+}
+
+/// Luma (BT.601, as the landmark model was trained with) sampled bilinearly, edges clamped.
+fn grey_bilinear(img: &RgbImage, x: f32, y: f32) -> f32 {
+    let (w, h) = (img.width() as i64, img.height() as i64);
+    let (x0, y0) = (x.floor(), y.floor());
+    let (fx, fy) = (x - x0, y - y0);
+    let (x0, y0) = (x0 as i64, y0 as i64);
+    let g = |xx: i64, yy: i64| {
+        let p = img.get_pixel(xx.clamp(0, w - 1) as u32, yy.clamp(0, h - 1) as u32);
+        0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])
+    };
+    g(x0, y0) * (1.0 - fx) * (1.0 - fy)
+        + g(x0 + 1, y0) * fx * (1.0 - fy)
+        + g(x0, y0 + 1) * (1.0 - fx) * fy
+        + g(x0 + 1, y0 + 1) * fx * fy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nms_keeps_the_best_of_overlapping_boxes() {
+        let boxes = vec![
+            ([0.0, 0.0, 10.0, 10.0], 0.9),
+            ([1.0, 1.0, 11.0, 11.0], 0.8),
+            ([20.0, 20.0, 30.0, 30.0], 0.7),
+        ];
+        let kept = nms(boxes, 0.3);
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[0].1, 0.9);
+        assert_eq!(kept[1].1, 0.7);
+    }
+}
