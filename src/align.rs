@@ -119,3 +119,46 @@ pub fn warp_face(img: &RgbImage, to_face: &Similarity) -> Array3<f32> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimate_recovers_a_known_similarity() {
+        let m = Similarity {
+            a: 0.8,
+            b: -0.3,
+            tx: 12.0,
+            ty: -5.0,
+        };
+        let src = [
+            [10.0, 20.0],
+            [50.0, 22.0],
+            [30.0, 40.0],
+            [15.0, 60.0],
+            [48.0, 61.0],
+        ];
+        let dst: Vec<[f32; 2]> = src.iter().map(|p| m.apply(*p)).collect();
+        let e = Similarity::estimate(&src, &dst);
+        for (got, want) in [(e.a, m.a), (e.b, m.b), (e.tx, m.tx), (e.ty, m.ty)] {
+            assert!((got - want).abs() < 1e-3, "{e:?} vs {m:?}");
+        }
+    }
+
+    #[test]
+    fn inverse_undoes_the_transform() {
+        let m = Similarity {
+            a: 1.7,
+            b: 0.4,
+            tx: -30.0,
+            ty: 8.0,
+        };
+        let p = [123.0, -45.0];
+        let q = m.inverse().apply(m.apply(p));
+        assert!(
+            (q[0] - p[0]).abs() < 1e-3 && (q[1] - p[1]).abs() < 1e-3,
+            "{q:?}"
+        );
+    }
+}

@@ -1,0 +1,71 @@
+//! Helpers shared by the integration tests: real models, real photos.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use facecloak::align::{face_transform, warp_face};
+use facecloak::detect::Detector;
+use facecloak::models::ModelStore;
+use ndarray::{Array3, Array4, Axis, stack};
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+pub fn store() -> ModelStore {
+    ModelStore::locate(None)
+        .expect("models and ONNX Runtime are installed (run models/fetch-runtime)")
+}
+
+/// The evaluation photos beside the repository (`../shared/faces`, or FACECLOAK_SHARED_FACES).
+pub fn shared_faces() -> PathBuf {
+    let dir = std::env::var_os("FACECLOAK_SHARED_FACES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/faces"));
+    assert!(
+        dir.is_dir(),
+        "this test needs the evaluation photos in {} (the shared/faces folder beside the repository); \
+         set FACECLOAK_SHARED_FACES to their path",
+        dir.display()
+    );
+    dir
+}
+
+/// Detects the best face in a photo and returns it aligned (3×112×112, RGB in [0, 1]).
+pub fn aligned_face(detector: &mut Detector, photo: &Path) -> Array3<f32> {
+    let img = facecloak::io::load_rgb(photo).unwrap_or_else(|e| panic!("{e}"));
+    let faces = detector.detect(&img).unwrap();
+    let face = faces
+        .first()
+        .unwrap_or_else(|| panic!("no face found in {}", photo.display()));
+    warp_face(&img, &face_transform(&face.five))
+}
+
+pub fn batch(faces: &[Array3<f32>]) -> Array4<f32> {
+    let views: Vec<_> = faces.iter().map(|f| f.view()).collect();
+    stack(Axis(0), &views).unwrap()
+}
+
+/// A small seeded generator, so random directions are the same on every run.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    pub fn uniform(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A standard normal sample (Box–Muller).
+    pub fn normal(&mut self) -> f64 {
+        let (u1, u2) = (self.uniform().max(1e-300), self.uniform());
+        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    }
+}
