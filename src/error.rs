@@ -32,11 +32,20 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("{}: {reason}", .path.display())]
+    Unsupported { path: PathBuf, reason: String },
+
+    #[error("{}: cannot write: {source}", .path.display())]
+    Encode { path: PathBuf, source: Box<dyn std::error::Error + Send + Sync> },
+
     #[error("{}: cannot decode image: {source}", .path.display())]
     Decode {
         path: PathBuf,
         source: image::ImageError,
     },
+
+    #[error("stopped at the user's request")]
+    Cancelled,
 
     #[error(transparent)]
     Ort(#[from] ort::Error),

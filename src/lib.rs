@@ -1,15 +1,24 @@
 //! FaceCloak: cloak the faces in photos so face-recognition scrapers cannot match them to you.
 //!
 //! The pipeline: [`io`] decodes photos upright, [`detect`] finds faces and landmarks, [`align`]
-//! maps each face onto a shared 112×112 template, and [`recognise`] runs the surrogate
-//! recognisers and their gradient graphs through ONNX Runtime ([`runtime`], [`models`]).
+//! maps each face onto a shared 112×112 template, [`cloak`] optimises a perturbation per face
+//! against the surrogate recognisers' gradient graphs ([`recognise`], run by ONNX Runtime through
+//! [`runtime`] and [`models`]) back through the warp ([`warp`]) at full resolution, [`quality`]
+//! keeps it within budget, and [`output`] writes the result in the input's format, atomically.
+//! [`batch`] runs albums in parallel with progress events and a stop flag.
 
 pub mod align;
+pub mod batch;
+pub mod cloak;
 pub mod detect;
 pub mod error;
 pub mod io;
+pub mod metadata;
 pub mod models;
+pub mod output;
+pub mod quality;
 pub mod recognise;
 pub mod runtime;
+pub mod warp;
 
 pub use error::{Error, Result};

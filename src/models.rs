@@ -35,6 +35,9 @@ pub struct ModelInfo {
     pub grad_file: Option<&'static str>,
     /// Embedding size, for recognisers.
     pub embedding_dim: Option<usize>,
+    /// Cosine similarity at or above which two faces count as the same person: the equal-error
+    /// threshold measured by `examples/calibrate.rs` on `../shared/faces` (517 faces, 89 people).
+    pub match_threshold: Option<f32>,
 }
 
 pub const DETECTOR: ModelInfo = ModelInfo {
@@ -44,6 +47,7 @@ pub const DETECTOR: ModelInfo = ModelInfo {
     summary: "UltraFace RFB-320 face detector (320×240 RGB, (px-127)/128)",
     grad_file: None,
     embedding_dim: None,
+    match_threshold: None,
 };
 
 pub const LANDMARKS: ModelInfo = ModelInfo {
@@ -53,6 +57,7 @@ pub const LANDMARKS: ModelInfo = ModelInfo {
     summary: "68-point landmarks on a 64×64 grey face crop",
     grad_file: None,
     embedding_dim: None,
+    match_threshold: None,
 };
 
 pub const SURROGATES: [ModelInfo; 2] = [
@@ -63,6 +68,7 @@ pub const SURROGATES: [ModelInfo; 2] = [
         summary: "MobileFaceNet (PReLU), 512-d embedding",
         grad_file: Some("mobilefacenet.grad.onnx"),
         embedding_dim: Some(512),
+        match_threshold: Some(0.202),
     },
     ModelInfo {
         name: "mobileface",
@@ -71,6 +77,7 @@ pub const SURROGATES: [ModelInfo; 2] = [
         summary: "MobileFace (becauseofAI), 256-d embedding",
         grad_file: Some("mobileface.grad.onnx"),
         embedding_dim: Some(256),
+        match_threshold: Some(0.178),
     },
 ];
 
@@ -81,6 +88,7 @@ pub const JUDGE: ModelInfo = ModelInfo {
     summary: "HSE FaceRes (MobileNet, 224×224 inside), 1024-d; held out of the ensemble",
     grad_file: None,
     embedding_dim: Some(1024),
+    match_threshold: Some(0.520),
 };
 
 /// Every shipped model, in the order `facecloak models` lists them.

@@ -1,0 +1,95 @@
+//! `facecloak check`: what a cloak did, per face and per model.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use facecloak::align::{face_transform, warp_face};
+use facecloak::cloak::bbox_rect;
+use facecloak::detect::Detector;
+use facecloak::models::{JUDGE, ModelStore, Role, SURROGATES};
+use facecloak::recognise::{Recogniser, cosine};
+use facecloak::warp::Rect;
+use facecloak::{Error, quality};
+use ndarray::Axis;
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct ModelCheck {
+    model: &'static str,
+    role: Role,
+    similarity: f32,
+    threshold: f32,
+    still_matches: bool,
+}
+
+#[derive(Serialize)]
+struct FaceCheck {
+    bbox: [f32; 4],
+    face_ssim: f64,
+    models: Vec<ModelCheck>,
+}
+
+#[derive(Serialize)]
+struct CheckReport {
+    ssim: f64,
+    psnr: f64,
+    faces: Vec<FaceCheck>,
+}
+
+pub fn run(original: &Path, cloaked: &Path, json: bool) -> facecloak::Result<ExitCode> {
+    let a = facecloak::io::load_rgb(original)?;
+    let b = facecloak::io::load_rgb(cloaked)?;
+    if a.dimensions() != b.dimensions() {
+        return Err(Error::Unsupported {
+            path: cloaked.to_path_buf(),
+            reason: format!("is {:?} but the original is {:?}", b.dimensions(), a.dimensions()),
+        });
+    }
+    let store = ModelStore::locate(None)?;
+    let faces = Detector::new(&store)?.detect(&a)?;
+    let mut recognisers: Vec<Recogniser> =
+        SURROGATES.iter().chain([&JUDGE]).map(|i| Recogniser::new(&store, i)).collect::<Result<_, _>>()?;
+    let mut checks = Vec::new();
+    for face in &faces {
+        // Both photos are aligned with the original's landmarks, so only the pixels differ.
+        let t = face_transform(&face.five);
+        let fa = warp_face(&a, &t).insert_axis(Axis(0));
+        let fb = warp_face(&b, &t).insert_axis(Axis(0));
+        let mut models = Vec::new();
+        for r in &mut recognisers {
+            let (ea, eb) = (r.embed(fa.view())?, r.embed(fb.view())?);
+            let similarity = cosine(ea.row(0).as_slice().unwrap(), eb.row(0).as_slice().unwrap());
+            let threshold = r.info.match_threshold.unwrap_or(0.5);
+            models.push(ModelCheck {
+                model: r.info.name,
+                role: r.info.role,
+                similarity,
+                threshold,
+                still_matches: similarity >= threshold,
+            });
+        }
+        let rect = bbox_rect(&face.bbox, a.width(), a.height());
+        checks.push(FaceCheck { bbox: face.bbox, face_ssim: quality::ssim_region(&a, &b, rect), models });
+    }
+    let whole = Rect { x: 0, y: 0, w: a.width(), h: a.height() };
+    let report = CheckReport { ssim: quality::ssim_region(&a, &b, whole), psnr: quality::psnr(&a, &b), faces: checks };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+    } else {
+        println!("photo: SSIM {:.4}, PSNR {:.1} dB, {} face(s)", report.ssim, report.psnr, report.faces.len());
+        for (i, f) in report.faces.iter().enumerate() {
+            println!("face {} at {:?}: face SSIM {:.4}", i + 1, f.bbox.map(|v| v.round()), f.face_ssim);
+            for m in &f.models {
+                println!(
+                    "  {:<14} {:<9} similarity {:+.3} (match at ≥ {:.3}): {}",
+                    m.model,
+                    format!("{:?}", m.role).to_lowercase(),
+                    m.similarity,
+                    m.threshold,
+                    if m.still_matches { "still matches" } else { "no longer matches" }
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

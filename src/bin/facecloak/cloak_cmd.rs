@@ -1,0 +1,98 @@
+//! `facecloak cloak`: the batch, a progress bar with ETA, a summary, exit codes.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use facecloak::batch::{self, Event, Options};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::CloakArgs;
+
+pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
+    let (inputs, problems) = batch::collect_inputs(&args.inputs, args.recursive);
+    for (path, reason) in &problems {
+        eprintln!("skipped {}: {reason}", path.display());
+    }
+    if inputs.is_empty() {
+        eprintln!("error: no photos to cloak");
+        return Ok(ExitCode::from(2));
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // A second Ctrl-C while stopping falls through to the default: quit now.
+        let _ = ctrlc::set_handler(move || {
+            if stop.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+            eprintln!("\nstopping… (outputs already written are kept; nothing partial is left)");
+        });
+    }
+    let options = Options {
+        mode: args.mode,
+        out_dir: args.out.clone(),
+        overwrite: args.overwrite,
+        keep_metadata: args.keep_metadata,
+        tag: args.tag,
+        seed: args.seed,
+        jobs: args.jobs,
+        ..Options::default()
+    };
+
+    let bar = ProgressBar::with_draw_target(Some(inputs.len() as u64), ProgressDrawTarget::stderr_with_hz(4));
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} photos  {elapsed} elapsed, ETA {eta}  {msg}")
+            .expect("valid template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(250));
+    let json = args.json;
+    let report = batch::cloak_batch(
+        &inputs,
+        &options,
+        |event| {
+            if json && !matches!(event, Event::Started { .. } | Event::FacesFound { .. }) {
+                bar.suspend(|| println!("{}", serde_json::to_string(&event).expect("event serialises")));
+            }
+            match &event {
+                Event::Started { input } => {
+                    bar.set_message(input.file_name().unwrap_or_default().to_string_lossy().into_owned())
+                }
+                Event::Done(_) => bar.inc(1),
+                Event::Skipped { input, reason } => {
+                    bar.inc(1);
+                    if !json {
+                        bar.suspend(|| eprintln!("skipped {}: {reason}", input.display()));
+                    }
+                }
+                Event::Failed { input, error } => {
+                    bar.inc(1);
+                    if !json {
+                        bar.suspend(|| eprintln!("failed {}: {error}", input.display()));
+                    }
+                }
+                Event::FacesFound { .. } => {}
+            }
+        },
+        &stop,
+    )?;
+    bar.finish_and_clear();
+
+    let faces: usize = report.done.iter().map(|d| d.faces.len()).sum();
+    let quality = if report.done.is_empty() {
+        String::new()
+    } else {
+        let mean = report.done.iter().map(|d| d.ssim).sum::<f64>() / report.done.len() as f64;
+        format!(" ({faces} faces, mean SSIM {mean:.4})")
+    };
+    eprintln!(
+        "{} cloaked{quality}, {} skipped, {} failed in {:.1}s{}",
+        report.done.len(),
+        report.skipped.len() + problems.len(),
+        report.failed.len(),
+        report.seconds,
+        if report.cancelled { " — stopped before the end" } else { "" }
+    );
+    Ok(if report.failed.is_empty() && !report.cancelled { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

@@ -1,0 +1,111 @@
+//! The `facecloak` command line.
+
+mod bench;
+mod check;
+mod cloak_cmd;
+mod inspect;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use facecloak::cloak::Mode;
+
+#[derive(Parser)]
+#[command(name = "facecloak", version, about = "Cloak the faces in your photos against face-recognition scrapers")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Cloak the faces in photos; writes <name>.cloaked.<ext> into a cloaked/ folder beside each
+    /// photo (or into --out). Originals are never changed.
+    Cloak(CloakArgs),
+    /// Find the faces in photos; prints boxes, five alignment points, 68 landmarks and scores as JSON.
+    Detect {
+        /// Photos to look at.
+        #[arg(required = true)]
+        photos: Vec<PathBuf>,
+    },
+    /// Compare an original with its cloaked version: per face and per model, the cosine
+    /// similarity of the two and whether the model would still match them; SSIM and PSNR.
+    Check {
+        original: PathBuf,
+        cloaked: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the models FaceCloak loads, with their roles and input/output shapes.
+    Models {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure speed on a photo (default: the sample portrait); prints JSON.
+    Bench {
+        /// Photo to cloak (its first face is used).
+        #[arg(long)]
+        photo: Option<PathBuf>,
+        /// Modes to time.
+        #[arg(long, value_delimiter = ',', default_values = ["low", "mid", "high"])]
+        modes: Vec<Mode>,
+        /// Faces cloaked per mode and per thread count.
+        #[arg(long, default_value_t = 4)]
+        faces: usize,
+    },
+}
+
+#[derive(Args)]
+pub struct CloakArgs {
+    /// Photos and folders of photos.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Folder for the cloaked photos (default: cloaked/ beside each photo).
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+    /// low: least visible; mid: balanced; high: strongest protection, most visible.
+    #[arg(long, short, value_enum, default_value_t = Mode::Mid)]
+    mode: Mode,
+    /// Look for photos in sub-folders too.
+    #[arg(long, short)]
+    recursive: bool,
+    /// Photos cloaked at once (default: one per CPU core).
+    #[arg(long, short, default_value_t = 0)]
+    jobs: usize,
+    /// Print one JSON record per photo on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Replace outputs that already exist (they are skipped otherwise).
+    #[arg(long)]
+    overwrite: bool,
+    /// Keep EXIF metadata (camera, date; never location). Stripped by default.
+    #[arg(long)]
+    keep_metadata: bool,
+    /// Record mode and seed in each output. Off by default: a tag helps scrapers spot cloaks.
+    #[arg(long)]
+    tag: bool,
+    /// Seed of the optimiser's randomness: the same seed gives the same output.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Cloak(args) => cloak_cmd::run(args),
+        Command::Detect { photos } => inspect::detect(&photos),
+        Command::Check { original, cloaked, json } => check::run(&original, &cloaked, json),
+        Command::Models { json } => inspect::list_models(json),
+        Command::Bench { photo, modes, faces } => bench::run(photo, &modes, faces),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Writing cloaked photos: the input's format, metadata handled, atomically (temp file + rename).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use image::{DynamicImage, ImageEncoder, ImageFormat, RgbaImage};
+
+use crate::io::Photo;
+use crate::metadata::sanitise_exif;
+use crate::{Error, Result};
+
+/// What to carry over from the original and what to add.
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    /// Keep EXIF (minus location, orientation reset). Default: strip it.
+    pub keep_metadata: bool,
+    /// Record the mode and seed in the file (XMP for JPEG, a text chunk for PNG).
+    pub tag: Option<String>,
+    /// Replace an existing output.
+    pub overwrite: bool,
+}
+
+/// JPEG quality: high enough that the cloak survives our own encode.
+pub const JPEG_QUALITY: u8 = 95;
+
+/// The output's format and extension for an input format: the same, except GIF, written as PNG.
+pub fn output_format(input: ImageFormat) -> (ImageFormat, &'static str) {
+    match input {
+        ImageFormat::Jpeg => (ImageFormat::Jpeg, "jpg"),
+        ImageFormat::WebP => (ImageFormat::WebP, "webp"),
+        ImageFormat::Tiff => (ImageFormat::Tiff, "tif"),
+        ImageFormat::Bmp => (ImageFormat::Bmp, "bmp"),
+        _ => (ImageFormat::Png, "png"),
+    }
+}
+
+/// Encodes the cloaked pixels (with the original's alpha, ICC profile and, if asked, EXIF).
+pub fn encode(photo: &Photo, pixels: &image::RgbImage, format: ImageFormat, opts: &WriteOptions) -> Result<Vec<u8>> {
+    let exif = if opts.keep_metadata { photo.exif.as_deref().and_then(sanitise_exif) } else { None };
+    let mut buf = Vec::new();
+    let enc_err = |e: Box<dyn std::error::Error + Send + Sync>| Error::Encode { path: PathBuf::new(), source: e };
+    match format {
+        ImageFormat::Jpeg => {
+            let mut enc = jpeg_encoder::Encoder::new(&mut buf, JPEG_QUALITY);
+            enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_1_1);
+            enc.set_optimized_huffman_tables(true);
+            if let Some(icc) = &photo.icc {
+                enc.add_icc_profile(icc).map_err(|e| enc_err(Box::new(e)))?;
+            }
+            if let Some(exif) = &exif {
+                // EXIF that does not fit one segment is dropped rather than truncated.
+                let _ = enc.add_exif_metadata(exif);
+            }
+            if let Some(tag) = &opts.tag {
+                enc.add_app_segment(1, xmp_packet(tag)).map_err(|e| enc_err(Box::new(e)))?;
+            }
+            enc.encode(pixels.as_raw(), pixels.width() as u16, pixels.height() as u16, jpeg_encoder::ColorType::Rgb)
+                .map_err(|e| enc_err(Box::new(e)))?;
+        }
+        ImageFormat::Png => {
+            let mut enc = image::codecs::png::PngEncoder::new(&mut buf);
+            if let Some(icc) = &photo.icc {
+                let _ = enc.set_icc_profile(icc.clone());
+            }
+            if let Some(exif) = exif {
+                let _ = enc.set_exif_metadata(exif);
+            }
+            let img = with_alpha(photo, pixels);
+            enc.write_image(img.as_bytes(), img.width(), img.height(), img.color().into())
+                .map_err(|e| enc_err(Box::new(e)))?;
+            if let Some(tag) = &opts.tag {
+                buf = png_with_text(&buf, "FaceCloak", tag);
+            }
+        }
+        other => {
+            with_alpha(photo, pixels)
+                .write_to(&mut std::io::Cursor::new(&mut buf), other)
+                .map_err(|e| enc_err(Box::new(e)))?;
+        }
+    }
+    Ok(buf)
+}
+
+fn with_alpha(photo: &Photo, pixels: &image::RgbImage) -> DynamicImage {
+    match &photo.alpha {
+        Some(alpha) => DynamicImage::ImageRgba8(RgbaImage::from_fn(pixels.width(), pixels.height(), |x, y| {
+            let p = pixels.get_pixel(x, y);
+            image::Rgba([p[0], p[1], p[2], alpha.get_pixel(x, y)[0]])
+        })),
+        None => DynamicImage::ImageRgb8(pixels.clone()),
+    }
+}
+
+fn xmp_packet(tag: &str) -> Vec<u8> {
+    let mut seg = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
+    seg.extend_from_slice(
+        format!(
+            "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?><x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\
+             <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description \
+             xmlns:facecloak=\"https://facecloak.invalid/ns/1.0/\" facecloak:FaceCloak=\"{tag}\"/>\
+             </rdf:RDF></x:xmpmeta><?xpacket end=\"r\"?>"
+        )
+        .as_bytes(),
+    );
+    seg
+}
+
+/// Inserts a tEXt chunk right after IHDR.
+fn png_with_text(png: &[u8], key: &str, text: &str) -> Vec<u8> {
+    let ihdr_end = 8 + 8 + 13 + 4;
+    let mut data = key.as_bytes().to_vec();
+    data.push(0);
+    data.extend_from_slice(text.as_bytes());
+    let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
+    let mut body = b"tEXt".to_vec();
+    body.extend_from_slice(&data);
+    chunk.extend_from_slice(&body);
+    chunk.extend_from_slice(&crc32fast::hash(&body).to_be_bytes());
+    let mut out = png[..ihdr_end].to_vec();
+    out.extend_from_slice(&chunk);
+    out.extend_from_slice(&png[ihdr_end..]);
+    out
+}
+
+/// Prefix of the temporary files outputs are written through; a crashed run's leftovers carry it.
+pub const TEMP_PREFIX: &str = ".facecloak-";
+pub const TEMP_SUFFIX: &str = ".tmp";
+
+/// Writes `bytes` to `target` atomically: a temporary file in the same folder, synced, then
+/// renamed. Either the whole output appears or nothing does.
+pub fn write_atomic(target: &Path, bytes: &[u8], overwrite: bool) -> Result<()> {
+    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let io_err = |source| Error::Io { path: target.to_path_buf(), source };
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)
+        .map_err(io_err)?;
+    tmp.write_all(bytes).map_err(io_err)?;
+    // Temporary files are private; the finished photo gets ordinary permissions.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(io_err)?;
+    }
+    tmp.as_file().sync_all().map_err(io_err)?;
+    if overwrite {
+        tmp.persist(target).map_err(|e| io_err(e.error))?;
+    } else {
+        tmp.persist_noclobber(target).map_err(|e| io_err(e.error))?;
+    }
+    Ok(())
+}
+
+/// Removes temporary files left in `dir` by FaceCloak runs that are no longer alive (for example
+/// killed mid-write), so no partial output survives a crash.
+pub fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(rest) = name.strip_prefix(TEMP_PREFIX) else { continue };
+        if !name.ends_with(TEMP_SUFFIX) {
+            continue;
+        }
+        let pid: Option<u32> = rest.split('-').next().and_then(|p| p.parse().ok());
+        if pid.is_some_and(|p| p != std::process::id() && !process_alive(p)) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        // Without a cheap liveness check, assume alive: never delete another run's file.
+        true
+    }
+}
