@@ -10,7 +10,11 @@ use facecloak::recognise::{Recogniser, cosine};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mode = match args[0].as_str() { "low" => Mode::Low, "high" => Mode::High, _ => Mode::Mid };
+    let mode = match args[0].as_str() {
+        "low" => Mode::Low,
+        "high" => Mode::High,
+        _ => Mode::Mid,
+    };
     let store = ModelStore::locate(None).unwrap();
     let mut det = Detector::new(&store).unwrap();
     let mut cloaker = Cloaker::new(&store).unwrap();
@@ -31,8 +35,16 @@ fn main() {
         let ea = judge.embed(a.view()).unwrap();
         let eb = judge.embed(b.view()).unwrap();
         let j = cosine(ea.row(0).as_slice().unwrap(), eb.row(0).as_slice().unwrap());
-        println!("{path}: {:.2}s sims {:?} judge {j:.3} face_ssim {:.4} kept {:.2} photo_ssim {:.4}", secs, r.similarity, r.face_ssim, r.kept,
-            facecloak::quality::ssim_photo(&img, &out, &[r.region]));
-        if args.len() == 2 { out.save("/tmp/cloaked.png").unwrap(); }
+        println!(
+            "{path}: {:.2}s sims {:?} judge {j:.3} face_ssim {:.4} kept {:.2} photo_ssim {:.4}",
+            secs,
+            r.similarity,
+            r.face_ssim,
+            r.kept,
+            facecloak::quality::ssim_photo(&img, &out, &[r.region])
+        );
+        if args.len() == 2 {
+            out.save("/tmp/cloaked.png").unwrap();
+        }
     }
 }

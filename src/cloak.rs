@@ -48,9 +48,24 @@ pub struct ModeParams {
 impl Mode {
     pub fn params(self) -> ModeParams {
         match self {
-            Mode::Low => ModeParams { steps: 20, samples: 1, max_change: 12.0 / 255.0, min_face_ssim: 0.96 },
-            Mode::Mid => ModeParams { steps: 40, samples: 2, max_change: 16.0 / 255.0, min_face_ssim: 0.90 },
-            Mode::High => ModeParams { steps: 80, samples: 2, max_change: 24.0 / 255.0, min_face_ssim: 0.88 },
+            Mode::Low => ModeParams {
+                steps: 20,
+                samples: 1,
+                max_change: 12.0 / 255.0,
+                min_face_ssim: 0.96,
+            },
+            Mode::Mid => ModeParams {
+                steps: 40,
+                samples: 2,
+                max_change: 16.0 / 255.0,
+                min_face_ssim: 0.90,
+            },
+            Mode::High => ModeParams {
+                steps: 80,
+                samples: 2,
+                max_change: 24.0 / 255.0,
+                min_face_ssim: 0.88,
+            },
         }
     }
 
@@ -87,7 +102,10 @@ pub struct Cloaker {
 
 impl Cloaker {
     pub fn new(store: &ModelStore) -> Result<Self> {
-        let graphs = SURROGATES.iter().map(|info| GradientGraph::new(store, info)).collect::<Result<_>>()?;
+        let graphs = SURROGATES
+            .iter()
+            .map(|info| GradientGraph::new(store, info))
+            .collect::<Result<_>>()?;
         Ok(Self { graphs })
     }
 
@@ -143,17 +161,28 @@ impl Cloaker {
                     View::Blurred => blur(&rs.forward(x.view())),
                     // Re-encoding is not differentiable: its gradient is taken as the identity's
                     // (BPDA), which still steers the cloak toward what survives a JPEG upload.
-                    View::Jpeg => rs.forward(jpeg_roundtrip(&x, 70 + (rng.next() % 26) as u8).view()),
+                    View::Jpeg => {
+                        rs.forward(jpeg_roundtrip(&x, 70 + (rng.next() % 26) as u8).view())
+                    }
                 };
                 batch.slice_mut(s![k, .., .., ..]).assign(&crop);
             }
             let mut crop_grad = Array4::<f32>::zeros(batch.raw_dim());
             for (graph, orig) in self.graphs.iter_mut().zip(&originals) {
-                let targets = orig.broadcast((p.samples, orig.shape()[1])).expect("one row").to_owned();
+                let targets = orig
+                    .broadcast((p.samples, orig.shape()[1]))
+                    .expect("one row")
+                    .to_owned();
                 let out = graph.eval(batch.view(), targets.view())?;
                 // Gradients are normalised so no surrogate dominates by scale; then the one that
                 // still recognises the face best (relative to its threshold) gets the most weight.
-                let norm = out.grad.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+                let norm = out
+                    .grad
+                    .iter()
+                    .map(|v| v * v)
+                    .sum::<f32>()
+                    .sqrt()
+                    .max(1e-12);
                 let threshold = graph.info.match_threshold.unwrap_or(0.3);
                 let margin = out.loss.mean().unwrap_or(1.0) - (threshold - SAFETY_MARGIN);
                 let weight = (margin / WEIGHT_TEMPERATURE).clamp(-4.0, 4.0).exp();
@@ -162,7 +191,10 @@ impl Cloaker {
             let mut grad = Array3::<f32>::zeros(x0.raw_dim());
             for (k, (rs, view)) in views.iter().enumerate() {
                 let g = crop_grad.slice(s![k, .., .., ..]).to_owned();
-                rs.transpose_add(if *view == View::Blurred { blur(&g) } else { g }.view(), &mut grad);
+                rs.transpose_add(
+                    if *view == View::Blurred { blur(&g) } else { g }.view(),
+                    &mut grad,
+                );
             }
             descend(&mut delta, &grad, &budget, &x0, step);
         }
@@ -170,17 +202,28 @@ impl Cloaker {
         let kept = fit_ssim(photo, region, face_rect, &x0, &mut delta, p.min_face_ssim);
         let cloaked = apply_region(photo, region, &x0, &delta);
         let face_ssim = quality::ssim_region(photo, &cloaked, face_rect);
-        let crop1 = base.forward(region_planes(&cloaked, region).view()).insert_axis(Axis(0));
+        let crop1 = base
+            .forward(region_planes(&cloaked, region).view())
+            .insert_axis(Axis(0));
         let after = self.embed(&crop1)?;
         let similarity = self
             .graphs
             .iter()
             .zip(originals.iter().zip(&after))
             .map(|(g, (o, a))| {
-                (g.info.name.to_string(), cosine(o.row(0).as_slice().unwrap(), a.row(0).as_slice().unwrap()))
+                (
+                    g.info.name.to_string(),
+                    cosine(o.row(0).as_slice().unwrap(), a.row(0).as_slice().unwrap()),
+                )
             })
             .collect();
-        Ok(FaceResult { region, delta, similarity, face_ssim, kept })
+        Ok(FaceResult {
+            region,
+            delta,
+            similarity,
+            face_ssim,
+            kept,
+        })
     }
 }
 
@@ -199,27 +242,52 @@ const CHROMA: f32 = 0.35;
 
 /// One descent step: move against the gradient, normalised so a step is a fixed fraction of each
 /// pixel's budget, then project back into the budget and the valid pixel range.
-fn descend(delta: &mut Array3<f32>, grad: &Array3<f32>, budget: &Array2<f32>, x0: &Array3<f32>, step: f32) {
+fn descend(
+    delta: &mut Array3<f32>,
+    grad: &Array3<f32>,
+    budget: &Array2<f32>,
+    x0: &Array3<f32>,
+    step: f32,
+) {
     let active = budget.iter().filter(|b| **b > 0.0).count().max(1) * 3;
-    let rms = (grad.iter().map(|g| g * g).sum::<f32>() / active as f32).sqrt().max(1e-12);
-    let luma_step = grad.map_axis(Axis(0), |g| g.iter().map(|v| (v / (2.0 * rms)).clamp(-1.0, 1.0)).sum::<f32>() / 3.0);
+    let rms = (grad.iter().map(|g| g * g).sum::<f32>() / active as f32)
+        .sqrt()
+        .max(1e-12);
+    let luma_step = grad.map_axis(Axis(0), |g| {
+        g.iter()
+            .map(|v| (v / (2.0 * rms)).clamp(-1.0, 1.0))
+            .sum::<f32>()
+            / 3.0
+    });
     for c in 0..3 {
         let mut d = delta.index_axis_mut(Axis(0), c);
         let g = grad.index_axis(Axis(0), c);
         let x = x0.index_axis(Axis(0), c);
-        ndarray::Zip::from(&mut d).and(&g).and(&luma_step).and(budget).and(&x).for_each(|d, &g, &l, &b, &x| {
-            let own = (g / (2.0 * rms)).clamp(-1.0, 1.0);
-            // Colour blotches show far more than brightness changes: damp the chroma part.
-            let shaped = l + CHROMA * (own - l);
-            let moved = *d - step * b * shaped;
-            *d = moved.clamp(-b, b).clamp(-x, 1.0 - x);
-        });
+        ndarray::Zip::from(&mut d)
+            .and(&g)
+            .and(&luma_step)
+            .and(budget)
+            .and(&x)
+            .for_each(|d, &g, &l, &b, &x| {
+                let own = (g / (2.0 * rms)).clamp(-1.0, 1.0);
+                // Colour blotches show far more than brightness changes: damp the chroma part.
+                let shaped = l + CHROMA * (own - l);
+                let moved = *d - step * b * shaped;
+                *d = moved.clamp(-b, b).clamp(-x, 1.0 - x);
+            });
     }
 }
 
 /// Shrinks the perturbation, if needed, until the SSIM of the face's box meets the floor. Returns
 /// the factor kept.
-fn fit_ssim(photo: &RgbImage, region: Rect, face: Rect, x0: &Array3<f32>, delta: &mut Array3<f32>, floor: f64) -> f32 {
+fn fit_ssim(
+    photo: &RgbImage,
+    region: Rect,
+    face: Rect,
+    x0: &Array3<f32>,
+    delta: &mut Array3<f32>,
+    floor: f64,
+) -> f32 {
     let ssim_at = |f: f32| {
         let scaled = delta.mapv(|v| v * f);
         quality::ssim_region(photo, &apply_region(photo, region, x0, &scaled), face)
@@ -230,7 +298,11 @@ fn fit_ssim(photo: &RgbImage, region: Rect, face: Rect, x0: &Array3<f32>, delta:
     let (mut lo, mut hi) = (0.0f32, 1.0f32);
     for _ in 0..7 {
         let mid = 0.5 * (lo + hi);
-        if ssim_at(mid) >= floor { lo = mid } else { hi = mid }
+        if ssim_at(mid) >= floor {
+            lo = mid
+        } else {
+            hi = mid
+        }
     }
     delta.mapv_inplace(|v| v * lo);
     lo
@@ -242,7 +314,12 @@ pub fn bbox_rect(bbox: &[f32; 4], width: u32, height: u32) -> Rect {
     let y0 = (bbox[1].max(0.0) as u32).min(height - 1);
     let x1 = (bbox[2].ceil().max(0.0) as u32).clamp(x0 + 1, width);
     let y1 = (bbox[3].ceil().max(0.0) as u32).clamp(y0 + 1, height);
-    Rect { x: x0, y: y0, w: x1 - x0, h: y1 - y0 }
+    Rect {
+        x: x0,
+        y: y0,
+        w: x1 - x0,
+        h: y1 - y0,
+    }
 }
 
 /// The photo's pixels in a region as planar RGB floats in [0, 1] (3×h×w).
@@ -320,7 +397,12 @@ fn local_std(a: &Array2<f32>, r: usize) -> Array2<f32> {
         }
     }
     Array2::from_shape_fn((h, w), |(y, x)| {
-        let (y0, x0, y1, x1) = (y.saturating_sub(r), x.saturating_sub(r), (y + r + 1).min(h), (x + r + 1).min(w));
+        let (y0, x0, y1, x1) = (
+            y.saturating_sub(r),
+            x.saturating_sub(r),
+            (y + r + 1).min(h),
+            (x + r + 1).min(w),
+        );
         let n = ((y1 - y0) * (x1 - x0)) as f64;
         let box_sum = |s: &Array2<f64>| s[[y1, x1]] - s[[y0, x1]] - s[[y1, x0]] + s[[y0, x0]];
         let mean = box_sum(&s1) / n;
@@ -353,12 +435,21 @@ fn jpeg_roundtrip(x: &Array3<f32>, quality: u8) -> Array3<f32> {
         }
     }
     let mut buf = Vec::new();
-    let encoded = jpeg_encoder::Encoder::new(&mut buf, quality).encode(&rgb, w as u16, h as u16, jpeg_encoder::ColorType::Rgb);
-    let decoded = encoded.ok().and_then(|_| image::load_from_memory_with_format(&buf, image::ImageFormat::Jpeg).ok());
+    let encoded = jpeg_encoder::Encoder::new(&mut buf, quality).encode(
+        &rgb,
+        w as u16,
+        h as u16,
+        jpeg_encoder::ColorType::Rgb,
+    );
+    let decoded = encoded
+        .ok()
+        .and_then(|_| image::load_from_memory_with_format(&buf, image::ImageFormat::Jpeg).ok());
     match decoded {
         Some(img) => {
             let img = img.into_rgb8();
-            Array3::from_shape_fn((3, h, w), |(c, y, xx)| f32::from(img.get_pixel(xx as u32, y as u32)[c]) / 255.0)
+            Array3::from_shape_fn((3, h, w), |(c, y, xx)| {
+                f32::from(img.get_pixel(xx as u32, y as u32)[c]) / 255.0
+            })
         }
         // A region too large for one JPEG is simply seen as is.
         None => x.clone(),
@@ -374,7 +465,12 @@ fn jitter(t: &Similarity, rng: &mut SplitMix) -> Similarity {
     // Rotate and scale about the crop centre, then shift.
     let c = FACE_SIZE as f32 / 2.0;
     let (a, b) = (scale * angle.cos(), scale * angle.sin());
-    let j = Similarity { a, b, tx: c - (a * c - b * c) + dx, ty: c - (b * c + a * c) + dy };
+    let j = Similarity {
+        a,
+        b,
+        tx: c - (a * c - b * c) + dx,
+        ty: c - (b * c + a * c) + dy,
+    };
     Similarity {
         a: j.a * t.a - j.b * t.b,
         b: j.b * t.a + j.a * t.b,
@@ -385,7 +481,13 @@ fn jitter(t: &Similarity, rng: &mut SplitMix) -> Similarity {
 
 /// 5×5 Gaussian blur (σ = 1) of a crop, zero-padded so the operator is its own transpose.
 fn blur(x: &Array3<f32>) -> Array3<f32> {
-    const K: [f32; 5] = [0.054_488_685, 0.244_201_34, 0.402_619_95, 0.244_201_34, 0.054_488_685];
+    const K: [f32; 5] = [
+        0.054_488_685,
+        0.244_201_34,
+        0.402_619_95,
+        0.244_201_34,
+        0.054_488_685,
+    ];
     let (c, h, w) = x.dim();
     let mut tmp = Array3::<f32>::zeros((c, h, w));
     let mut out = Array3::<f32>::zeros((c, h, w));
@@ -442,7 +544,9 @@ mod tests {
 
     #[test]
     fn blur_is_its_own_transpose() {
-        let x = Array3::from_shape_fn((3, 9, 7), |(c, y, x)| ((c * 31 + y * 7 + x * 3) % 11) as f32);
+        let x = Array3::from_shape_fn((3, 9, 7), |(c, y, x)| {
+            ((c * 31 + y * 7 + x * 3) % 11) as f32
+        });
         let g = Array3::from_shape_fn((3, 9, 7), |(c, y, x)| ((c * 5 + y * 13 + x) % 7) as f32);
         let lhs: f32 = (blur(&x) * &g).sum();
         let rhs: f32 = (&x * &blur(&g)).sum();
@@ -451,13 +555,21 @@ mod tests {
 
     #[test]
     fn jitter_stays_close_to_the_alignment() {
-        let t = Similarity { a: 0.3, b: 0.05, tx: 10.0, ty: -4.0 };
+        let t = Similarity {
+            a: 0.3,
+            b: 0.05,
+            tx: 10.0,
+            ty: -4.0,
+        };
         let mut rng = SplitMix(3);
         for _ in 0..20 {
             let j = jitter(&t, &mut rng);
             let centre = t.inverse().apply([56.0, 56.0]);
             let moved = j.apply(centre);
-            assert!((moved[0] - 56.0).abs() < 5.0 && (moved[1] - 56.0).abs() < 5.0, "{moved:?}");
+            assert!(
+                (moved[0] - 56.0).abs() < 5.0 && (moved[1] - 56.0).abs() < 5.0,
+                "{moved:?}"
+            );
             assert!((j.scale() / t.scale() - 1.0).abs() < 0.05);
         }
     }

@@ -36,7 +36,10 @@ pub enum Error {
     Unsupported { path: PathBuf, reason: String },
 
     #[error("{}: cannot write: {source}", .path.display())]
-    Encode { path: PathBuf, source: Box<dyn std::error::Error + Send + Sync> },
+    Encode {
+        path: PathBuf,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 
     #[error("{}: cannot decode image: {source}", .path.display())]
     Decode {

@@ -9,6 +9,7 @@
 
 pub mod align;
 pub mod batch;
+pub mod bench;
 pub mod cloak;
 pub mod detect;
 pub mod error;

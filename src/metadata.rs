@@ -10,7 +10,10 @@ pub fn sanitise_exif(exif: &[u8]) -> Option<Vec<u8>> {
     let mut out = exif.to_vec();
     let tiff = Tiff::new(&out)?;
     let ifd0 = tiff.u32(4)? as usize;
-    let gps = tiff.entries(ifd0)?.into_iter().find(|e| e.tag == GPS_POINTER);
+    let gps = tiff
+        .entries(ifd0)?
+        .into_iter()
+        .find(|e| e.tag == GPS_POINTER);
     if let Some(entry) = gps {
         let gps_ifd = tiff.u32(entry.at + 8)? as usize;
         let ranges = tiff.value_ranges(gps_ifd)?;
@@ -49,19 +52,35 @@ impl<'a> Tiff<'a> {
 
     fn u16(&self, at: usize) -> Option<u16> {
         let b: [u8; 2] = self.data.get(at..at + 2)?.try_into().ok()?;
-        Some(if self.little { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) })
+        Some(if self.little {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        })
     }
 
     fn u32(&self, at: usize) -> Option<u32> {
         let b: [u8; 4] = self.data.get(at..at + 4)?.try_into().ok()?;
-        Some(if self.little { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
+        Some(if self.little {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
     }
 
     fn entries(&self, ifd: usize) -> Option<Vec<Entry>> {
         let n = self.u16(ifd)? as usize;
         // Every entry must lie inside the block; hostile counts end the parse.
         self.data.get(ifd + 2..ifd + 2 + n * 12)?;
-        Some((0..n).map(|i| ifd + 2 + i * 12).map(|at| Entry { tag: self.u16(at).unwrap_or(0), at }).collect())
+        Some(
+            (0..n)
+                .map(|i| ifd + 2 + i * 12)
+                .map(|at| Entry {
+                    tag: self.u16(at).unwrap_or(0),
+                    at,
+                })
+                .collect(),
+        )
     }
 
     /// Byte ranges of the values an IFD's entries store out of line.
@@ -76,7 +95,11 @@ impl<'a> Tiff<'a> {
                 _ => 0,
             };
             let len = size * self.u32(e.at + 4)? as usize;
-            let start = if len > 4 { self.u32(e.at + 8)? as usize } else { e.at + 8 };
+            let start = if len > 4 {
+                self.u32(e.at + 8)? as usize
+            } else {
+                e.at + 8
+            };
             self.data.get(start..start + len)?;
             ranges.push((start, len));
         }
@@ -113,8 +136,15 @@ mod tests {
     fn gps_is_zeroed_and_orientation_reset() {
         let out = sanitise_exif(&sample()).unwrap();
         assert_eq!(out.len(), sample().len());
-        assert!(out[38..].iter().all(|b| *b == 0), "GPS block not emptied: {:?}", &out[38..]);
-        assert_eq!(image::metadata::Orientation::from_exif_chunk(&out), Some(image::metadata::Orientation::NoTransforms));
+        assert!(
+            out[38..].iter().all(|b| *b == 0),
+            "GPS block not emptied: {:?}",
+            &out[38..]
+        );
+        assert_eq!(
+            image::metadata::Orientation::from_exif_chunk(&out),
+            Some(image::metadata::Orientation::NoTransforms)
+        );
     }
 
     #[test]

@@ -35,10 +35,22 @@ pub fn output_format(input: ImageFormat) -> (ImageFormat, &'static str) {
 }
 
 /// Encodes the cloaked pixels (with the original's alpha, ICC profile and, if asked, EXIF).
-pub fn encode(photo: &Photo, pixels: &image::RgbImage, format: ImageFormat, opts: &WriteOptions) -> Result<Vec<u8>> {
-    let exif = if opts.keep_metadata { photo.exif.as_deref().and_then(sanitise_exif) } else { None };
+pub fn encode(
+    photo: &Photo,
+    pixels: &image::RgbImage,
+    format: ImageFormat,
+    opts: &WriteOptions,
+) -> Result<Vec<u8>> {
+    let exif = if opts.keep_metadata {
+        photo.exif.as_deref().and_then(sanitise_exif)
+    } else {
+        None
+    };
     let mut buf = Vec::new();
-    let enc_err = |e: Box<dyn std::error::Error + Send + Sync>| Error::Encode { path: PathBuf::new(), source: e };
+    let enc_err = |e: Box<dyn std::error::Error + Send + Sync>| Error::Encode {
+        path: PathBuf::new(),
+        source: e,
+    };
     match format {
         ImageFormat::Jpeg => {
             let mut enc = jpeg_encoder::Encoder::new(&mut buf, JPEG_QUALITY);
@@ -52,10 +64,16 @@ pub fn encode(photo: &Photo, pixels: &image::RgbImage, format: ImageFormat, opts
                 let _ = enc.add_exif_metadata(exif);
             }
             if let Some(tag) = &opts.tag {
-                enc.add_app_segment(1, xmp_packet(tag)).map_err(|e| enc_err(Box::new(e)))?;
+                enc.add_app_segment(1, xmp_packet(tag))
+                    .map_err(|e| enc_err(Box::new(e)))?;
             }
-            enc.encode(pixels.as_raw(), pixels.width() as u16, pixels.height() as u16, jpeg_encoder::ColorType::Rgb)
-                .map_err(|e| enc_err(Box::new(e)))?;
+            enc.encode(
+                pixels.as_raw(),
+                pixels.width() as u16,
+                pixels.height() as u16,
+                jpeg_encoder::ColorType::Rgb,
+            )
+            .map_err(|e| enc_err(Box::new(e)))?;
         }
         ImageFormat::Png => {
             let mut enc = image::codecs::png::PngEncoder::new(&mut buf);
@@ -66,8 +84,13 @@ pub fn encode(photo: &Photo, pixels: &image::RgbImage, format: ImageFormat, opts
                 let _ = enc.set_exif_metadata(exif);
             }
             let img = with_alpha(photo, pixels);
-            enc.write_image(img.as_bytes(), img.width(), img.height(), img.color().into())
-                .map_err(|e| enc_err(Box::new(e)))?;
+            enc.write_image(
+                img.as_bytes(),
+                img.width(),
+                img.height(),
+                img.color().into(),
+            )
+            .map_err(|e| enc_err(Box::new(e)))?;
             if let Some(tag) = &opts.tag {
                 buf = png_with_text(&buf, "FaceCloak", tag);
             }
@@ -83,10 +106,14 @@ pub fn encode(photo: &Photo, pixels: &image::RgbImage, format: ImageFormat, opts
 
 fn with_alpha(photo: &Photo, pixels: &image::RgbImage) -> DynamicImage {
     match &photo.alpha {
-        Some(alpha) => DynamicImage::ImageRgba8(RgbaImage::from_fn(pixels.width(), pixels.height(), |x, y| {
-            let p = pixels.get_pixel(x, y);
-            image::Rgba([p[0], p[1], p[2], alpha.get_pixel(x, y)[0]])
-        })),
+        Some(alpha) => DynamicImage::ImageRgba8(RgbaImage::from_fn(
+            pixels.width(),
+            pixels.height(),
+            |x, y| {
+                let p = pixels.get_pixel(x, y);
+                image::Rgba([p[0], p[1], p[2], alpha.get_pixel(x, y)[0]])
+            },
+        )),
         None => DynamicImage::ImageRgb8(pixels.clone()),
     }
 }
@@ -129,9 +156,18 @@ pub const TEMP_SUFFIX: &str = ".tmp";
 /// Writes `bytes` to `target` atomically: a temporary file in the same folder, synced, then
 /// renamed. Either the whole output appears or nothing does.
 pub fn write_atomic(target: &Path, bytes: &[u8], overwrite: bool) -> Result<()> {
-    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let io_err = |source| Error::Io { path: target.to_path_buf(), source };
-    std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let io_err = |source| Error::Io {
+        path: target.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
         .suffix(TEMP_SUFFIX)
@@ -142,7 +178,9 @@ pub fn write_atomic(target: &Path, bytes: &[u8], overwrite: bool) -> Result<()> 
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(io_err)?;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(io_err)?;
     }
     tmp.as_file().sync_all().map_err(io_err)?;
     if overwrite {
@@ -156,11 +194,15 @@ pub fn write_atomic(target: &Path, bytes: &[u8], overwrite: bool) -> Result<()> 
 /// Removes temporary files left in `dir` by FaceCloak runs that are no longer alive (for example
 /// killed mid-write), so no partial output survives a crash.
 pub fn remove_stale_temps(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        let Some(rest) = name.strip_prefix(TEMP_PREFIX) else { continue };
+        let Some(rest) = name.strip_prefix(TEMP_PREFIX) else {
+            continue;
+        };
         if !name.ends_with(TEMP_SUFFIX) {
             continue;
         }

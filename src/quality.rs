@@ -42,7 +42,10 @@ pub fn ssim_sum(a: &RgbImage, b: &RgbImage, rect: Rect) -> (f64, usize) {
     for cy in i64::from(rect.y)..i64::from(rect.y + rect.h) {
         for cx in i64::from(rect.x)..i64::from(rect.x + rect.w) {
             let (lx, ly) = ((cx - RADIUS).max(x0) - x0, (cy - RADIUS).max(y0) - y0);
-            let (hx, hy) = ((cx + RADIUS + 1).min(x1) - x0, (cy + RADIUS + 1).min(y1) - y0);
+            let (hx, hy) = (
+                (cx + RADIUS + 1).min(x1) - x0,
+                (cy + RADIUS + 1).min(y1) - y0,
+            );
             let n = ((hx - lx) * (hy - ly)) as f64;
             let at = |x: i64, y: i64, k: usize| sums[y as usize * stride + x as usize][k];
             let s = |k| (at(hx, hy, k) - at(lx, hy, k) - at(hx, ly, k) + at(lx, ly, k)) / n;
@@ -96,7 +99,12 @@ fn grow_union(rects: &[Rect], w: u32, h: u32) -> Vec<Rect> {
             let o = out.swap_remove(i);
             let (x0, y0) = (o.x.min(g.x), o.y.min(g.y));
             let (x1, y1) = ((o.x + o.w).max(g.x + g.w), (o.y + o.h).max(g.y + g.h));
-            g = Rect { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
+            g = Rect {
+                x: x0,
+                y: y0,
+                w: x1 - x0,
+                h: y1 - y0,
+            };
         }
         out.push(g);
     }
@@ -116,7 +124,11 @@ pub fn psnr(a: &RgbImage, b: &RgbImage) -> f64 {
         .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
         .sum();
     let mse = se / a.as_raw().len() as f64;
-    if mse == 0.0 { f64::INFINITY } else { 10.0 * (255.0 * 255.0 / mse).log10() }
+    if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (255.0 * 255.0 / mse).log10()
+    }
 }
 
 #[cfg(test)]
@@ -137,7 +149,20 @@ mod tests {
     #[test]
     fn identical_images_score_one() {
         let a = noisy(40, 30, 1, 0);
-        assert!((ssim_region(&a, &a, Rect { x: 0, y: 0, w: 40, h: 30 }) - 1.0).abs() < 1e-12);
+        assert!(
+            (ssim_region(
+                &a,
+                &a,
+                Rect {
+                    x: 0,
+                    y: 0,
+                    w: 40,
+                    h: 30
+                }
+            ) - 1.0)
+                .abs()
+                < 1e-12
+        );
         assert!(psnr(&a, &a).is_infinite());
     }
 
@@ -145,14 +170,28 @@ mod tests {
     fn photo_ssim_from_changed_rects_equals_the_full_computation() {
         let a = noisy(60, 50, 1, 0);
         let mut b = a.clone();
-        let changed = Rect { x: 10, y: 12, w: 20, h: 15 };
+        let changed = Rect {
+            x: 10,
+            y: 12,
+            w: 20,
+            h: 15,
+        };
         for y in changed.y..changed.y + changed.h {
             for x in changed.x..changed.x + changed.w {
                 let p = b.get_pixel_mut(x, y);
                 p[0] = p[0].wrapping_add(((x * y) % 9) as u8);
             }
         }
-        let full = ssim_region(&a, &b, Rect { x: 0, y: 0, w: 60, h: 50 });
+        let full = ssim_region(
+            &a,
+            &b,
+            Rect {
+                x: 0,
+                y: 0,
+                w: 60,
+                h: 50,
+            },
+        );
         let fast = ssim_photo(&a, &b, &[changed]);
         assert!((full - fast).abs() < 1e-9, "{full} vs {fast}");
         assert!(full < 1.0);
@@ -161,7 +200,12 @@ mod tests {
     #[test]
     fn more_noise_scores_lower() {
         let a = noisy(64, 64, 1, 0);
-        let rect = Rect { x: 0, y: 0, w: 64, h: 64 };
+        let rect = Rect {
+            x: 0,
+            y: 0,
+            w: 64,
+            h: 64,
+        };
         let s_small = ssim_region(&a, &noisy(64, 64, 2, 3), rect);
         let s_big = ssim_region(&a, &noisy(64, 64, 2, 20), rect);
         assert!(s_small > s_big, "{s_small} vs {s_big}");

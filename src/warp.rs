@@ -25,14 +25,27 @@ pub fn footprint(to_face: &Similarity, width: u32, height: u32) -> Rect {
     let last = FACE_SIZE as f32;
     let corners = [[0.0, 0.0], [last, 0.0], [0.0, last], [last, last]].map(|p| inv.apply(p));
     let min_x = corners.iter().map(|p| p[0]).fold(f32::INFINITY, f32::min) - reach;
-    let max_x = corners.iter().map(|p| p[0]).fold(f32::NEG_INFINITY, f32::max) + reach;
+    let max_x = corners
+        .iter()
+        .map(|p| p[0])
+        .fold(f32::NEG_INFINITY, f32::max)
+        + reach;
     let min_y = corners.iter().map(|p| p[1]).fold(f32::INFINITY, f32::min) - reach;
-    let max_y = corners.iter().map(|p| p[1]).fold(f32::NEG_INFINITY, f32::max) + reach;
+    let max_y = corners
+        .iter()
+        .map(|p| p[1])
+        .fold(f32::NEG_INFINITY, f32::max)
+        + reach;
     let x0 = min_x.floor().clamp(0.0, (width - 1) as f32) as u32;
     let y0 = min_y.floor().clamp(0.0, (height - 1) as f32) as u32;
     let x1 = max_x.ceil().clamp(0.0, (width - 1) as f32) as u32;
     let y1 = max_y.ceil().clamp(0.0, (height - 1) as f32) as u32;
-    Rect { x: x0, y: y0, w: x1 - x0 + 1, h: y1 - y0 + 1 }
+    Rect {
+        x: x0,
+        y: y0,
+        w: x1 - x0 + 1,
+        h: y1 - y0 + 1,
+    }
 }
 
 fn kernel_radius(to_face: &Similarity) -> f32 {
@@ -87,7 +100,11 @@ impl Resampler {
             }
         }
         starts.push(taps.len() as u32);
-        Self { region, starts, taps }
+        Self {
+            region,
+            starts,
+            taps,
+        }
     }
 
     pub fn region(&self) -> Rect {
@@ -148,27 +165,54 @@ mod tests {
     #[test]
     fn transpose_is_the_adjoint_of_forward() {
         for scale in [0.3f32, 1.7] {
-            let t = Similarity { a: scale * 0.96, b: scale * 0.28, tx: -20.0, ty: 5.0 };
+            let t = Similarity {
+                a: scale * 0.96,
+                b: scale * 0.28,
+                tx: -20.0,
+                ty: 5.0,
+            };
             let region = footprint(&t, 2000, 2000);
             let rs = Resampler::new(&t, region);
             let plane = (region.w * region.h) as usize;
-            let x = Array3::from_shape_vec((3, region.h as usize, region.w as usize), pseudo_random(3 * plane, 1))
-                .unwrap();
-            let g = Array3::from_shape_vec((3, FACE_SIZE, FACE_SIZE), pseudo_random(3 * FACE_SIZE * FACE_SIZE, 2))
-                .unwrap();
+            let x = Array3::from_shape_vec(
+                (3, region.h as usize, region.w as usize),
+                pseudo_random(3 * plane, 1),
+            )
+            .unwrap();
+            let g = Array3::from_shape_vec(
+                (3, FACE_SIZE, FACE_SIZE),
+                pseudo_random(3 * FACE_SIZE * FACE_SIZE, 2),
+            )
+            .unwrap();
             let wx = rs.forward(x.view());
             let mut wtg = Array3::zeros(x.raw_dim());
             rs.transpose_add(g.view(), &mut wtg);
-            let lhs: f64 = wx.iter().zip(g.iter()).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
-            let rhs: f64 = x.iter().zip(wtg.iter()).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
-            assert!((lhs - rhs).abs() < 1e-6 * lhs.abs(), "scale {scale}: {lhs} vs {rhs}");
+            let lhs: f64 = wx
+                .iter()
+                .zip(g.iter())
+                .map(|(a, b)| f64::from(*a) * f64::from(*b))
+                .sum();
+            let rhs: f64 = x
+                .iter()
+                .zip(wtg.iter())
+                .map(|(a, b)| f64::from(*a) * f64::from(*b))
+                .sum();
+            assert!(
+                (lhs - rhs).abs() < 1e-6 * lhs.abs(),
+                "scale {scale}: {lhs} vs {rhs}"
+            );
         }
     }
 
     /// A constant region maps to the same constant: the weights of every crop pixel sum to one.
     #[test]
     fn weights_sum_to_one() {
-        let t = Similarity { a: 0.4, b: 0.0, tx: 0.0, ty: 0.0 };
+        let t = Similarity {
+            a: 0.4,
+            b: 0.0,
+            tx: 0.0,
+            ty: 0.0,
+        };
         let region = footprint(&t, 1000, 1000);
         let rs = Resampler::new(&t, region);
         let x = Array3::from_elem((3, region.h as usize, region.w as usize), 0.25f32);

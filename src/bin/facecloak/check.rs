@@ -42,13 +42,20 @@ pub fn run(original: &Path, cloaked: &Path, json: bool) -> facecloak::Result<Exi
     if a.dimensions() != b.dimensions() {
         return Err(Error::Unsupported {
             path: cloaked.to_path_buf(),
-            reason: format!("is {:?} but the original is {:?}", b.dimensions(), a.dimensions()),
+            reason: format!(
+                "is {:?} but the original is {:?}",
+                b.dimensions(),
+                a.dimensions()
+            ),
         });
     }
     let store = ModelStore::locate(None)?;
     let faces = Detector::new(&store)?.detect(&a)?;
-    let mut recognisers: Vec<Recogniser> =
-        SURROGATES.iter().chain([&JUDGE]).map(|i| Recogniser::new(&store, i)).collect::<Result<_, _>>()?;
+    let mut recognisers: Vec<Recogniser> = SURROGATES
+        .iter()
+        .chain([&JUDGE])
+        .map(|i| Recogniser::new(&store, i))
+        .collect::<Result<_, _>>()?;
     let mut checks = Vec::new();
     for face in &faces {
         // Both photos are aligned with the original's landmarks, so only the pixels differ.
@@ -69,16 +76,42 @@ pub fn run(original: &Path, cloaked: &Path, json: bool) -> facecloak::Result<Exi
             });
         }
         let rect = bbox_rect(&face.bbox, a.width(), a.height());
-        checks.push(FaceCheck { bbox: face.bbox, face_ssim: quality::ssim_region(&a, &b, rect), models });
+        checks.push(FaceCheck {
+            bbox: face.bbox,
+            face_ssim: quality::ssim_region(&a, &b, rect),
+            models,
+        });
     }
-    let whole = Rect { x: 0, y: 0, w: a.width(), h: a.height() };
-    let report = CheckReport { ssim: quality::ssim_region(&a, &b, whole), psnr: quality::psnr(&a, &b), faces: checks };
+    let whole = Rect {
+        x: 0,
+        y: 0,
+        w: a.width(),
+        h: a.height(),
+    };
+    let report = CheckReport {
+        ssim: quality::ssim_region(&a, &b, whole),
+        psnr: quality::psnr(&a, &b),
+        faces: checks,
+    };
     if json {
-        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("report serialises")
+        );
     } else {
-        println!("photo: SSIM {:.4}, PSNR {:.1} dB, {} face(s)", report.ssim, report.psnr, report.faces.len());
+        println!(
+            "photo: SSIM {:.4}, PSNR {:.1} dB, {} face(s)",
+            report.ssim,
+            report.psnr,
+            report.faces.len()
+        );
         for (i, f) in report.faces.iter().enumerate() {
-            println!("face {} at {:?}: face SSIM {:.4}", i + 1, f.bbox.map(|v| v.round()), f.face_ssim);
+            println!(
+                "face {} at {:?}: face SSIM {:.4}",
+                i + 1,
+                f.bbox.map(|v| v.round()),
+                f.face_ssim
+            );
             for m in &f.models {
                 println!(
                     "  {:<14} {:<9} similarity {:+.3} (match at ≥ {:.3}): {}",
@@ -86,7 +119,11 @@ pub fn run(original: &Path, cloaked: &Path, json: bool) -> facecloak::Result<Exi
                     format!("{:?}", m.role).to_lowercase(),
                     m.similarity,
                     m.threshold,
-                    if m.still_matches { "still matches" } else { "no longer matches" }
+                    if m.still_matches {
+                        "still matches"
+                    } else {
+                        "no longer matches"
+                    }
                 );
             }
         }

@@ -41,10 +41,15 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
         ..Options::default()
     };
 
-    let bar = ProgressBar::with_draw_target(Some(inputs.len() as u64), ProgressDrawTarget::stderr_with_hz(4));
+    let bar = ProgressBar::with_draw_target(
+        Some(inputs.len() as u64),
+        ProgressDrawTarget::stderr_with_hz(4),
+    );
     bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} photos  {elapsed} elapsed, ETA {eta}  {msg}")
-            .expect("valid template"),
+        ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} photos  {elapsed} elapsed, ETA {eta}  {msg}",
+        )
+        .expect("valid template"),
     );
     bar.enable_steady_tick(Duration::from_millis(250));
     let json = args.json;
@@ -53,12 +58,21 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
         &options,
         |event| {
             if json && !matches!(event, Event::Started { .. } | Event::FacesFound { .. }) {
-                bar.suspend(|| println!("{}", serde_json::to_string(&event).expect("event serialises")));
+                bar.suspend(|| {
+                    println!(
+                        "{}",
+                        serde_json::to_string(&event).expect("event serialises")
+                    )
+                });
             }
             match &event {
-                Event::Started { input } => {
-                    bar.set_message(input.file_name().unwrap_or_default().to_string_lossy().into_owned())
-                }
+                Event::Started { input } => bar.set_message(
+                    input
+                        .file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned(),
+                ),
                 Event::Done(_) => bar.inc(1),
                 Event::Skipped { input, reason } => {
                     bar.inc(1);
@@ -92,7 +106,15 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
         report.skipped.len() + problems.len(),
         report.failed.len(),
         report.seconds,
-        if report.cancelled { " — stopped before the end" } else { "" }
+        if report.cancelled {
+            " — stopped before the end"
+        } else {
+            ""
+        }
     );
-    Ok(if report.failed.is_empty() && !report.cancelled { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.failed.is_empty() && !report.cancelled {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -29,7 +29,10 @@ fn ports(outlets: &[ort::value::Outlet]) -> Vec<Port> {
         .iter()
         .map(|o| Port {
             name: o.name().to_string(),
-            shape: o.dtype().tensor_shape().map_or_else(|| "?".into(), |s| s.to_string()),
+            shape: o
+                .dtype()
+                .tensor_shape()
+                .map_or_else(|| "?".into(), |s| s.to_string()),
         })
         .collect()
 }
@@ -52,13 +55,22 @@ pub fn list_models(json: bool) -> facecloak::Result<ExitCode> {
         }
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&listing).expect("listing serialises"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&listing).expect("listing serialises")
+        );
         return Ok(ExitCode::SUCCESS);
     }
     println!("models in {}", store.dir().display());
     for m in &listing {
         let file = m.file.file_name().unwrap_or_default().to_string_lossy();
-        println!("{:<10} {:<14} {}  — {}", format!("{:?}", m.role).to_lowercase(), m.name, file, m.summary);
+        println!(
+            "{:<10} {:<14} {}  — {}",
+            format!("{:?}", m.role).to_lowercase(),
+            m.name,
+            file,
+            m.summary
+        );
         for (dir, ports) in [("in ", &m.inputs), ("out", &m.outputs)] {
             for p in ports {
                 println!("{:>28} {} {:<22} {}", "", dir, p.name, p.shape);
@@ -95,6 +107,13 @@ pub fn detect(photos: &[PathBuf]) -> facecloak::Result<ExitCode> {
             }
         }
     }
-    println!("{}", serde_json::to_string_pretty(&results).expect("detections serialise"));
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&results).expect("detections serialise")
+    );
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -1,6 +1,5 @@
 //! The `facecloak` command line.
 
-mod bench;
 mod check;
 mod cloak_cmd;
 mod inspect;
@@ -12,7 +11,11 @@ use clap::{Args, Parser, Subcommand};
 use facecloak::cloak::Mode;
 
 #[derive(Parser)]
-#[command(name = "facecloak", version, about = "Cloak the faces in your photos against face-recognition scrapers")]
+#[command(
+    name = "facecloak",
+    version,
+    about = "Cloak the faces in your photos against face-recognition scrapers"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -97,9 +100,26 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Cloak(args) => cloak_cmd::run(args),
         Command::Detect { photos } => inspect::detect(&photos),
-        Command::Check { original, cloaked, json } => check::run(&original, &cloaked, json),
+        Command::Check {
+            original,
+            cloaked,
+            json,
+        } => check::run(&original, &cloaked, json),
         Command::Models { json } => inspect::list_models(json),
-        Command::Bench { photo, modes, faces } => bench::run(photo, &modes, faces),
+        Command::Bench {
+            photo,
+            modes,
+            faces,
+        } => {
+            let photo = photo.unwrap_or_else(facecloak::bench::default_photo);
+            facecloak::bench::run(&photo, &modes, faces).map(|report| {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).expect("report serialises")
+                );
+                ExitCode::SUCCESS
+            })
+        }
     };
     match result {
         Ok(code) => code,
