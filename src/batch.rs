@@ -382,22 +382,18 @@ fn process(
         )));
     }
 
-    let mut cloaked = photo.rgb.clone();
-    let mut regions = Vec::new();
-    let mut reports = Vec::new();
-    for (i, face) in big.iter().enumerate() {
-        let seed = options.seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let result = worker
-            .cloaker
-            .cloak_face(&photo.rgb, face, options.mode, seed, stop)?;
-        crate::cloak::add_region(&mut cloaked, result.region, &result.delta);
-        regions.push(result.region);
-        reports.push(FaceReport {
+    let result = worker
+        .cloaker
+        .cloak_photo(&photo.rgb, &big, options.mode, options.seed, stop)?;
+    let reports = big
+        .iter()
+        .zip(&result.faces)
+        .map(|(face, r)| FaceReport {
             bbox: face.bbox,
-            similarity: result.similarity,
-            face_ssim: result.face_ssim,
-        });
-    }
+            similarity: r.similarity.clone(),
+            face_ssim: r.face_ssim,
+        })
+        .collect();
     if stop.load(Ordering::Relaxed) {
         return Err(Error::Cancelled);
     }
@@ -411,15 +407,15 @@ fn process(
             .then(|| format!("mode={} seed={}", options.mode.name(), options.seed)),
         overwrite: options.overwrite,
     };
-    let bytes = encode(&photo, &cloaked, format, &write).map_err(|e| with_path(e, &output))?;
+    let bytes = encode(&photo, &result.image, format, &write).map_err(|e| with_path(e, &output))?;
     write_atomic(&output, &bytes, options.overwrite)?;
     Ok(Outcome::Done(FileReport {
         input: input.to_path_buf(),
         output,
         faces: reports,
         faces_too_small: small.len(),
-        ssim: quality::ssim_photo(&photo.rgb, &cloaked, &regions),
-        psnr: quality::psnr(&photo.rgb, &cloaked),
+        ssim: quality::ssim_photo(&photo.rgb, &result.image, &result.regions()),
+        psnr: quality::psnr(&photo.rgb, &result.image),
         seconds: started.elapsed().as_secs_f64(),
     }))
 }

@@ -95,6 +95,19 @@ pub struct FaceResult {
     pub kept: f32,
 }
 
+/// A photo with every requested face cloaked.
+pub struct CloakedPhoto {
+    pub image: RgbImage,
+    pub faces: Vec<FaceResult>,
+}
+
+impl CloakedPhoto {
+    /// The regions the cloak changed.
+    pub fn regions(&self) -> Vec<Rect> {
+        self.faces.iter().map(|f| f.region).collect()
+    }
+}
+
 /// The surrogate ensemble, ready to cloak faces (one per worker: sessions are not shared).
 pub struct Cloaker {
     graphs: Vec<GradientGraph>,
@@ -121,7 +134,31 @@ impl Cloaker {
             .collect()
     }
 
-    /// Optimises the perturbation for the face whose five landmarks are given.
+    /// Cloaks each of `faces` (each optimised on the original photo, the perturbations added up).
+    /// Face `i` uses seed `seed ^ i·φ`, so a photo's result depends only on the seed.
+    pub fn cloak_photo(
+        &mut self,
+        photo: &RgbImage,
+        faces: &[&Face],
+        mode: Mode,
+        seed: u64,
+        stop: &AtomicBool,
+    ) -> Result<CloakedPhoto> {
+        let mut image = photo.clone();
+        let mut results = Vec::with_capacity(faces.len());
+        for (i, face) in faces.iter().enumerate() {
+            let face_seed = seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let result = self.cloak_face(photo, face, mode, face_seed, stop)?;
+            add_region(&mut image, result.region, &result.delta);
+            results.push(result);
+        }
+        Ok(CloakedPhoto {
+            image,
+            faces: results,
+        })
+    }
+
+    /// Optimises the perturbation for one face.
     pub fn cloak_face(
         &mut self,
         photo: &RgbImage,

@@ -13,6 +13,7 @@ pub mod bench;
 pub mod cloak;
 pub mod detect;
 pub mod error;
+pub mod eval;
 pub mod io;
 pub mod metadata;
 pub mod models;

@@ -2,6 +2,7 @@
 
 mod check;
 mod cloak_cmd;
+mod eval;
 mod inspect;
 
 use std::path::PathBuf;
@@ -46,6 +47,26 @@ enum Command {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Measure protection on a folder of <person>/<photo>: clean probes against galleries holding
+    /// each protected person's cloaked photos; writes report.json and report.md.
+    Eval {
+        /// The photos (default: ../shared/faces beside the source tree).
+        dataset: Option<PathBuf>,
+        /// Modes to evaluate.
+        #[arg(long, value_delimiter = ',', default_values = ["low", "mid", "high"])]
+        modes: Vec<Mode>,
+        /// Folder for the report.
+        #[arg(long, short, default_value = "eval-report")]
+        out: PathBuf,
+        /// Protected people at most (those with at least three photos, in name order).
+        #[arg(long)]
+        identities: Option<usize>,
+        /// Photos per protected person at most.
+        #[arg(long)]
+        photos: Option<usize>,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
     },
     /// Measure speed on a photo (default: the sample portrait); prints JSON.
     Bench {
@@ -106,6 +127,14 @@ fn main() -> ExitCode {
             json,
         } => check::run(&original, &cloaked, json),
         Command::Models { json } => inspect::list_models(json),
+        Command::Eval {
+            dataset,
+            modes,
+            out,
+            identities,
+            photos,
+            seed,
+        } => eval::run(dataset, modes, &out, identities, photos, seed),
         Command::Bench {
             photo,
             modes,
