@@ -524,7 +524,7 @@ pub fn run(opts: &EvalOptions, progress: impl Fn(&str)) -> Result<EvalReport> {
             .iter()
             .zip(&ssims)
             .enumerate()
-            .map(|(i, (p, s))| noise_like(&p.image, *s, opts.seed ^ i as u64 + 1, &mut det))
+            .map(|(i, (p, s))| noise_like(&p.image, *s, opts.seed ^ (i as u64 + 1), &mut det))
             .collect::<Result<_>>()?;
         let refs: Vec<&RgbImage> = noisy.iter().collect();
         let emb = embed_all(&store, &refs)?;
