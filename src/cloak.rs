@@ -46,25 +46,27 @@ pub struct ModeParams {
 }
 
 impl Mode {
+    /// Chosen with `facecloak eval` (docs/evaluation.md): mid is the weakest setting measured to
+    /// keep ≥ 90 % of people unmatched by the held-out judge.
     pub fn params(self) -> ModeParams {
         match self {
             Mode::Low => ModeParams {
                 steps: 20,
                 samples: 1,
                 max_change: 12.0 / 255.0,
-                min_face_ssim: 0.96,
+                min_face_ssim: 0.95,
             },
             Mode::Mid => ModeParams {
                 steps: 40,
                 samples: 2,
-                max_change: 16.0 / 255.0,
-                min_face_ssim: 0.90,
+                max_change: 20.0 / 255.0,
+                min_face_ssim: 0.88,
             },
             Mode::High => ModeParams {
-                steps: 80,
+                steps: 60,
                 samples: 2,
                 max_change: 24.0 / 255.0,
-                min_face_ssim: 0.88,
+                min_face_ssim: 0.85,
             },
         }
     }

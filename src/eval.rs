@@ -262,10 +262,13 @@ fn cloak_all(
         .map_init(
             || Detector::new(store).and_then(|d| Ok((d, Cloaker::new(store)?))),
             |tools, photo| {
+                // The key covers the photo, the mode's parameters, the seed and the engine version.
+                let params = format!("{:?}", mode.params());
                 let key = format!(
-                    "{:016x}-{}-{}-v{ENGINE_VERSION}.png",
+                    "{:016x}-{}-{:08x}-{}-v{ENGINE_VERSION}.png",
                     content_hash(photo.image.as_raw()),
                     mode.name(),
+                    content_hash(params.as_bytes()) as u32,
                     opts.seed
                 );
                 let cached = opts.cache.join(&key);
@@ -601,4 +604,38 @@ pub fn own_distance(r: &EvalReport, mode: &str, gallery: &str, judge: &str) -> O
             m == mode && p.gallery == gallery && p.judge == judge && p.post == PostProcess::None
         })
         .map(|(_, p)| p.own_distance)
+}
+
+/// Rank-1 protection against mean photo SSIM, one line per judge through the modes: the held-out
+/// judge (red), the surrogates (blue, green), and the held-out judge after resizing and JPEG 85
+/// (grey).
+pub fn plot(r: &EvalReport) -> image::RgbImage {
+    let mut modes: Vec<&ModeQuality> = r.quality.iter().collect();
+    modes.sort_by(|a, b| b.mean_ssim.total_cmp(&a.mean_ssim));
+    let rank1 = |mode: Mode, judge: &str, post: PostProcess| {
+        r.protection
+            .iter()
+            .find(|(m, p)| {
+                m == mode.name() && p.gallery == "cloak" && p.judge == judge && p.post == post
+            })
+            .map(|(_, p)| p.rank1)
+    };
+    let lines = [
+        (JUDGE.name, PostProcess::None),
+        (SURROGATES[0].name, PostProcess::None),
+        (SURROGATES[1].name, PostProcess::None),
+        (JUDGE.name, PostProcess::Resize1080Jpeg85),
+    ];
+    let series: Vec<crate::plot::Series> = lines
+        .iter()
+        .map(|(judge, post)| crate::plot::Series {
+            points: modes
+                .iter()
+                .filter_map(|q| Some((q.mean_ssim, rank1(q.mode, judge, *post)?)))
+                .collect(),
+        })
+        .collect();
+    let low = modes.iter().map(|q| q.mean_ssim).fold(1.0, f64::min);
+    let x_min = ((low - 0.005) * 100.0).floor() / 100.0;
+    crate::plot::chart(&series, x_min.min(0.98), 1.0)
 }

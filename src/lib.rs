@@ -18,6 +18,7 @@ pub mod io;
 pub mod metadata;
 pub mod models;
 pub mod output;
+pub mod plot;
 pub mod quality;
 pub mod recognise;
 pub mod runtime;

@@ -40,6 +40,13 @@ pub fn run(
         serde_json::to_string_pretty(&report).expect("report serialises"),
     )
     .map_err(io_err)?;
+    let chart = out.join("protection.png");
+    facecloak::eval::plot(&report)
+        .save(&chart)
+        .map_err(|e| facecloak::Error::Encode {
+            path: chart.clone(),
+            source: Box::new(e),
+        })?;
     let md = markdown(&report);
     std::fs::write(out.join("report.md"), &md).map_err(io_err)?;
     println!("{md}");
