@@ -169,17 +169,15 @@ fn has_photo_extension(p: &Path) -> bool {
 /// Whether a file is itself a FaceCloak output.
 pub fn is_output(p: &Path) -> bool {
     p.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.contains(OUTPUT_MARK))
+        .is_some_and(|n| n.to_string_lossy().contains(OUTPUT_MARK))
 }
 
 /// Where the cloaked version of `input` goes: `<stem>.cloaked.<ext>` in the output folder.
 pub fn output_path(input: &Path, ext: &str, out_dir: Option<&Path>) -> PathBuf {
-    let stem = input
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let name = format!("{stem}{OUTPUT_MARK}{ext}");
+    // Built from the raw file name, so names that are not valid UTF-8 survive unchanged.
+    let mut name = input.file_stem().unwrap_or_default().to_os_string();
+    name.push(OUTPUT_MARK);
+    name.push(ext);
     match out_dir {
         Some(dir) => dir.join(name),
         None => input

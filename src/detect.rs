@@ -67,13 +67,7 @@ impl Detector {
     }
 
     fn boxes(&mut self, img: &RgbImage) -> Result<Vec<([f32; 4], f32)>> {
-        let small = imageops::resize(img, DET_W, DET_H, FilterType::Triangle);
-        let mut input = Array4::<f32>::zeros((1, 3, DET_H as usize, DET_W as usize));
-        for (x, y, p) in small.enumerate_pixels() {
-            for c in 0..3 {
-                input[[0, c, y as usize, x as usize]] = (f32::from(p[c]) - 127.0) / 128.0;
-            }
-        }
+        let input = detector_input(img);
         let outputs = self
             .detector
             .run(ort::inputs!["input" => TensorRef::from_array_view(&input)?])?;
@@ -119,6 +113,18 @@ impl Detector {
             landmarks,
         })
     }
+}
+
+/// The detector's input: the whole photo resized to 320×240, RGB, (px − 127) / 128.
+pub fn detector_input(img: &RgbImage) -> Array4<f32> {
+    let small = imageops::resize(img, DET_W, DET_H, FilterType::Triangle);
+    let mut input = Array4::<f32>::zeros((1, 3, DET_H as usize, DET_W as usize));
+    for (x, y, p) in small.enumerate_pixels() {
+        for c in 0..3 {
+            input[[0, c, y as usize, x as usize]] = (f32::from(p[c]) - 127.0) / 128.0;
+        }
+    }
+    input
 }
 
 fn candidates(

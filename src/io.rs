@@ -1,5 +1,6 @@
 //! Reading photos: decoding with sane limits, turning them upright, keeping what must be written back.
 
+use std::io::Cursor;
 use std::path::Path;
 
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
@@ -20,37 +21,51 @@ pub struct Photo {
     pub exif: Option<Vec<u8>>,
 }
 
-/// Decodes a photo and applies its EXIF orientation, so faces are upright.
+/// Reads and decodes a photo file; see [`decode_photo`].
 pub fn load_photo(path: &Path) -> Result<Photo> {
-    let io_err = |source| Error::Io {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
+    })?;
+    decode_photo(&bytes, path)
+}
+
+/// Decodes a photo and applies its EXIF orientation, so faces are upright. `path` only names the
+/// photo in errors. The format is judged by content, not by name: a text file called .jpg is not
+/// a JPEG.
+pub fn decode_photo(bytes: &[u8], path: &Path) -> Result<Photo> {
+    let unsupported = |reason: String| Error::Unsupported {
+        path: path.to_path_buf(),
+        reason,
     };
     let decode_err = |source| Error::Decode {
         path: path.to_path_buf(),
         source,
     };
-    let mut reader = ImageReader::open(path)
-        .map_err(io_err)?
-        .with_guessed_format()
-        .map_err(io_err)?;
-    let format = reader.format().ok_or_else(|| Error::Unsupported {
-        path: path.to_path_buf(),
-        reason: "not an image FaceCloak can read (JPEG, PNG, WebP, TIFF, BMP or GIF)".into(),
+    if bytes.is_empty() {
+        return Err(unsupported("the file is empty".into()));
+    }
+    let format = image::guess_format(bytes).map_err(|_| {
+        unsupported("not an image FaceCloak can read (JPEG, PNG, WebP, TIFF, BMP or GIF)".into())
     })?;
+    // The JPEG decoder pads a cut-off file with grey; such a photo is refused, not cloaked.
+    if format == ImageFormat::Jpeg && !jpeg_complete(bytes) {
+        return Err(unsupported(
+            "the JPEG is truncated (it ends before its last scan does)".into(),
+        ));
+    }
+    let mut reader = ImageReader::new(Cursor::new(bytes));
+    reader.set_format(format);
     let mut limits = Limits::default();
     limits.max_alloc = Some(MAX_PIXELS * 8);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(decode_err)?;
     let (w, h) = decoder.dimensions();
     if u64::from(w) * u64::from(h) > MAX_PIXELS {
-        return Err(Error::Unsupported {
-            path: path.to_path_buf(),
-            reason: format!(
-                "{w}×{h} pixels is over the {} megapixel limit",
-                MAX_PIXELS / 1_000_000
-            ),
-        });
+        return Err(unsupported(format!(
+            "{w}×{h} pixels is over the {} megapixel limit",
+            MAX_PIXELS / 1_000_000
+        )));
     }
     // Missing or broken metadata is no reason to refuse a photo.
     let icc = decoder.icc_profile().ok().flatten();
@@ -73,6 +88,16 @@ pub fn load_photo(path: &Path) -> Result<Photo> {
         icc,
         exif,
     })
+}
+
+/// Whether an end-of-image marker follows the last start-of-scan marker. Inside scan data every
+/// 0xFF byte is followed by 0x00 or a restart marker, so neither marker can occur by chance there.
+fn jpeg_complete(bytes: &[u8]) -> bool {
+    let last = |marker: u8| bytes.windows(2).rposition(|w| w == [0xFF, marker]);
+    match (last(0xDA), last(0xD9)) {
+        (Some(sos), Some(eoi)) => eoi > sos,
+        _ => false,
+    }
 }
 
 /// Decodes a photo as upright 8-bit RGB.
