@@ -19,6 +19,7 @@ pub mod metadata;
 pub mod models;
 pub mod output;
 pub mod plot;
+pub mod preview;
 pub mod quality;
 pub mod recognise;
 pub mod runtime;

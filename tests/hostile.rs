@@ -49,7 +49,10 @@ fn png_header_only(w: u32, h: u32) -> Vec<u8> {
     out.extend_from_slice(&ihdr);
     out.extend_from_slice(&crc32fast::hash(&ihdr).to_be_bytes());
     // A tiny zlib stream as image data, and the end chunk: a bomb looks like a valid file.
-    for (kind, data) in [(&b"IDAT"[..], &b"\x78\x9c\x03\x00\x00\x00\x00\x01"[..]), (b"IEND", b"")] {
+    for (kind, data) in [
+        (&b"IDAT"[..], &b"\x78\x9c\x03\x00\x00\x00\x00\x01"[..]),
+        (b"IEND", b""),
+    ] {
         let mut chunk = kind.to_vec();
         chunk.extend_from_slice(data);
         out.extend_from_slice(&(data.len() as u32).to_be_bytes());

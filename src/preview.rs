@@ -1,0 +1,69 @@
+//! Small images for a user interface: thumbnails of photos and the face before and after.
+
+use std::path::Path;
+
+use image::RgbImage;
+use image::imageops::{self, FilterType};
+
+use crate::Result;
+use crate::cloak::bbox_rect;
+
+/// JPEG bytes of a thumbnail whose long edge is `max` pixels (upright, as the photo is shown).
+pub fn thumbnail(path: &Path, max: u32) -> Result<Vec<u8>> {
+    let img = crate::io::load_rgb(path)?;
+    Ok(jpeg(&shrink(&img, max)))
+}
+
+fn shrink(img: &RgbImage, max: u32) -> RgbImage {
+    let long = img.width().max(img.height());
+    if long <= max {
+        return img.clone();
+    }
+    let s = max as f32 / long as f32;
+    let (w, h) = (
+        (img.width() as f32 * s).round().max(1.0),
+        (img.height() as f32 * s).round().max(1.0),
+    );
+    imageops::resize(img, w as u32, h as u32, FilterType::Triangle)
+}
+
+fn jpeg(img: &RgbImage) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut buf, 90);
+    enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_1_1);
+    // Thumbnails are at most a few hundred pixels: encoding to memory cannot fail.
+    let _ = enc.encode(
+        img.as_raw(),
+        img.width() as u16,
+        img.height() as u16,
+        jpeg_encoder::ColorType::Rgb,
+    );
+    buf
+}
+
+/// The face box (with a margin) from the original and the cloaked photo, at 100 % zoom, as JPEG
+/// bytes, with the SSIM of that region.
+pub fn face_pair(
+    original: &Path,
+    cloaked: &Path,
+    bbox: &[f32; 4],
+) -> Result<(Vec<u8>, Vec<u8>, f64)> {
+    let a = crate::io::load_rgb(original)?;
+    let b = crate::io::load_rgb(cloaked)?;
+    let (w, h) = a.dimensions();
+    let margin = 0.15 * (bbox[2] - bbox[0]).max(bbox[3] - bbox[1]);
+    let grown = [
+        bbox[0] - margin,
+        bbox[1] - margin,
+        bbox[2] + margin,
+        bbox[3] + margin,
+    ];
+    let r = bbox_rect(&grown, w, h);
+    let crop = |img: &RgbImage| imageops::crop_imm(img, r.x, r.y, r.w, r.h).to_image();
+    let ssim = if a.dimensions() == b.dimensions() {
+        crate::quality::ssim_region(&a, &b, r)
+    } else {
+        0.0
+    };
+    Ok((jpeg(&crop(&a)), jpeg(&crop(&b)), ssim))
+}
