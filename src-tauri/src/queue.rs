@@ -1,0 +1,213 @@
+//! The queue of photos the user chose. Only paths the user dropped or picked ever enter it, and
+//! the page refers to photos by id alone, so no command can be pointed at an arbitrary file.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use facecloak::batch::{self, Event, FileReport};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Waiting,
+    Working,
+    Done,
+    Skipped,
+    Failed,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Item {
+    pub id: u32,
+    pub name: String,
+    pub path: PathBuf,
+    /// A small JPEG as a data URL.
+    pub thumbnail: Option<String>,
+    pub status: Status,
+    /// The reason for a skip or failure, or a summary when done.
+    pub detail: Option<String>,
+    pub faces: Option<usize>,
+    pub ssim: Option<f64>,
+    pub seconds: Option<f64>,
+}
+
+#[derive(Default)]
+pub struct Queue {
+    items: Vec<Item>,
+    next: u32,
+    reports: HashMap<u32, FileReport>,
+}
+
+pub fn data_url(jpeg: &[u8]) -> String {
+    format!(
+        "data:image/jpeg;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(jpeg)
+    )
+}
+
+impl Queue {
+    /// Adds what the user dropped or picked: folders are expanded, duplicates and earlier
+    /// outputs ignored. Returns the new items and the paths that could not be used, with why.
+    pub fn add(&mut self, paths: &[PathBuf]) -> (Vec<Item>, Vec<(PathBuf, String)>) {
+        let (photos, problems) = batch::collect_inputs(paths, true);
+        let known: Vec<PathBuf> = self.items.iter().map(|i| canonical(&i.path)).collect();
+        let mut added = Vec::new();
+        for path in photos {
+            if known.contains(&canonical(&path)) {
+                continue;
+            }
+            self.next += 1;
+            let item = Item {
+                id: self.next,
+                name: path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                thumbnail: facecloak::preview::thumbnail(&path, 96)
+                    .ok()
+                    .map(|j| data_url(&j)),
+                path,
+                status: Status::Waiting,
+                detail: None,
+                faces: None,
+                ssim: None,
+                seconds: None,
+            };
+            self.items.push(item.clone());
+            added.push(item);
+        }
+        (added, problems)
+    }
+
+    pub fn items(&self) -> &[Item] {
+        &self.items
+    }
+
+    /// Photos still to do (waiting, or failed and worth another try).
+    pub fn pending(&self) -> Vec<PathBuf> {
+        self.items
+            .iter()
+            .filter(|i| matches!(i.status, Status::Waiting | Status::Failed))
+            .map(|i| i.path.clone())
+            .collect()
+    }
+
+    /// Drops every photo that is not being worked on.
+    pub fn clear(&mut self) {
+        self.items.retain(|i| i.status == Status::Working);
+    }
+
+    pub fn report(&self, id: u32) -> Option<(&Item, &FileReport)> {
+        let item = self.items.iter().find(|i| i.id == id)?;
+        Some((item, self.reports.get(&id)?))
+    }
+
+    /// Applies a batch event; returns the item it changed.
+    pub fn apply(&mut self, event: &Event) -> Option<Item> {
+        let input = match event {
+            Event::Started { input } | Event::FacesFound { input, .. } => input,
+            Event::Skipped { input, .. } | Event::Failed { input, .. } => input,
+            Event::Done(r) => &r.input,
+        };
+        let item = self.items.iter_mut().find(|i| i.path == *input)?;
+        match event {
+            Event::Started { .. } => item.status = Status::Working,
+            Event::FacesFound { faces, .. } => item.faces = Some(*faces),
+            Event::Skipped { reason, .. } => {
+                item.status = Status::Skipped;
+                item.detail = Some(reason.clone());
+            }
+            Event::Failed { error, .. } => {
+                item.status = Status::Failed;
+                item.detail = Some(error.clone());
+            }
+            Event::Done(r) => {
+                item.status = Status::Done;
+                item.faces = Some(r.faces.len());
+                item.ssim = Some(r.ssim);
+                item.seconds = Some(r.seconds);
+                item.detail = Some(format!("saved as {}", r.output.display()));
+                self.reports.insert(item.id, r.clone());
+            }
+        }
+        Some(item.clone())
+    }
+
+    /// Photos that were being worked on when a run stopped go back to waiting.
+    pub fn settle(&mut self) {
+        for i in &mut self.items {
+            if i.status == Status::Working {
+                i.status = Status::Waiting;
+            }
+        }
+    }
+}
+
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/obama.jpg")
+    }
+
+    #[test]
+    fn adding_expands_folders_and_ignores_duplicates_and_outputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let photo = dir.path().join("me.jpg");
+        std::fs::copy(fixture(), &photo).unwrap();
+        std::fs::create_dir(dir.path().join("cloaked")).unwrap();
+        std::fs::copy(fixture(), dir.path().join("cloaked/me.cloaked.jpg")).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "hello").unwrap();
+        let mut q = Queue::default();
+        let (added, problems) = q.add(&[dir.path().to_path_buf()]);
+        assert_eq!(added.len(), 1);
+        assert!(problems.is_empty());
+        assert!(
+            added[0]
+                .thumbnail
+                .as_ref()
+                .unwrap()
+                .starts_with("data:image/jpeg;base64,")
+        );
+        let (again, _) = q.add(&[photo.clone(), dir.path().to_path_buf()]);
+        assert!(again.is_empty());
+        assert_eq!(q.pending(), vec![photo]);
+    }
+
+    #[test]
+    fn events_move_items_through_their_states() {
+        let dir = tempfile::tempdir().unwrap();
+        let photo = dir.path().join("me.jpg");
+        std::fs::copy(fixture(), &photo).unwrap();
+        let mut q = Queue::default();
+        q.add(std::slice::from_ref(&photo));
+        let started = q
+            .apply(&Event::Started {
+                input: photo.clone(),
+            })
+            .unwrap();
+        assert_eq!(started.status, Status::Working);
+        q.settle();
+        assert_eq!(q.items()[0].status, Status::Waiting);
+        let failed = q
+            .apply(&Event::Failed {
+                input: photo.clone(),
+                error: "disk full".into(),
+            })
+            .unwrap();
+        assert_eq!(
+            (failed.status, failed.detail.as_deref()),
+            (Status::Failed, Some("disk full"))
+        );
+        assert_eq!(q.pending().len(), 1);
+        q.clear();
+        assert!(q.items().is_empty());
+    }
+}

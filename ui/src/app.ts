@@ -1,0 +1,174 @@
+// The window's behaviour: every action goes through the app's commands; photos are referred to by
+// id, never by path, and files are chosen in native dialogs the app opens.
+
+import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import { type Item, type Mode, finished, outputText, progressText, statusText } from "./format";
+
+interface Settings {
+  mode: Mode;
+  out_dir: string | null;
+  window: [number, number];
+}
+interface StateView {
+  settings: Settings;
+  notice: string | null;
+  items: Item[];
+  running: boolean;
+}
+interface Added {
+  items: Item[];
+  problems: string[];
+}
+interface Summary {
+  done: number;
+  skipped: number;
+  failed: number;
+  cancelled: boolean;
+  seconds: number;
+}
+interface BeforeAfter {
+  before: string;
+  after: string;
+  ssim: number;
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+export class App {
+  items = new Map<number, Item>();
+  running = false;
+  startedAt = 0;
+  finishedAtStart = 0;
+
+  async init(): Promise<void> {
+    await listen<Added>("queue-added", (e) => this.added(e.payload));
+    const s = await invoke<StateView>("state");
+    this.showSettings(s.settings);
+    if (s.notice) this.notify(s.notice);
+    s.items.forEach((i) => this.items.set(i.id, i));
+    this.running = s.running;
+    this.bind();
+    this.render();
+  }
+
+  bind(): void {
+    document.querySelectorAll<HTMLInputElement>("input[name=mode]").forEach((radio) =>
+      radio.addEventListener("change", () => this.call<Settings>("set_mode", { mode: radio.value }).then((s) => s && this.showSettings(s))),
+    );
+    $("add").addEventListener("click", () => this.call<Added>("pick_photos").then((a) => a && this.added(a)));
+    $("pick-output").addEventListener("click", () => this.call<Settings>("pick_output").then((s) => s && this.showSettings(s)));
+    $("reset-output").addEventListener("click", () => this.call<Settings>("reset_output").then((s) => s && this.showSettings(s)));
+    $("open-output").addEventListener("click", () => this.call("open_output", { id: null }));
+    $("start").addEventListener("click", () => this.start());
+    $("cancel").addEventListener("click", () => this.call("cancel"));
+    $("clear").addEventListener("click", () =>
+      this.call<Item[]>("clear").then((left) => {
+        if (!left) return;
+        this.items = new Map(left.map((i) => [i.id, i]));
+        this.render();
+      }),
+    );
+    $("close-compare").addEventListener("click", () => ($("compare").hidden = true));
+    $<HTMLInputElement>("slider").addEventListener("input", (e) => {
+      $("after-clip").style.width = `${(e.target as HTMLInputElement).value}%`;
+    });
+  }
+
+  /** Runs a command; a failure is shown in the window in plain words, never swallowed. */
+  async call<T>(cmd: string, args?: Record<string, unknown>): Promise<T | undefined> {
+    try {
+      return await invoke<T>(cmd, args);
+    } catch (e) {
+      this.notify(String(e));
+      return undefined;
+    }
+  }
+
+  added(a: Added): void {
+    a.items.forEach((i) => this.items.set(i.id, i));
+    if (a.problems.length) this.notify(`Not added: ${a.problems.join("; ")}`);
+    this.render();
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    const channel = new Channel<Item>();
+    channel.onmessage = (item) => {
+      this.items.set(item.id, item);
+      this.render();
+    };
+    this.running = true;
+    this.startedAt = performance.now();
+    this.finishedAtStart = finished([...this.items.values()]);
+    this.render();
+    const summary = await this.call<Summary>("start", { onEvent: channel });
+    this.running = false;
+    const fresh = await this.call<StateView>("state");
+    if (fresh) fresh.items.forEach((i) => this.items.set(i.id, i));
+    if (summary && (summary.failed > 0 || summary.cancelled)) {
+      this.notify(
+        `${summary.done} cloaked, ${summary.skipped} skipped, ${summary.failed} failed${summary.cancelled ? " — stopped before the end" : ""}.`,
+      );
+    }
+    this.render();
+  }
+
+  async compare(id: number): Promise<void> {
+    const pair = await this.call<BeforeAfter>("before_after", { id });
+    if (!pair) return;
+    $<HTMLImageElement>("before").src = pair.before;
+    $<HTMLImageElement>("after").src = pair.after;
+    $("compare-ssim").textContent = `(face SSIM ${pair.ssim.toFixed(3)})`;
+    $("compare").hidden = false;
+  }
+
+  showSettings(s: Settings): void {
+    document.querySelectorAll<HTMLInputElement>("input[name=mode]").forEach((r) => (r.checked = r.value === s.mode));
+    $("out-dir").textContent = outputText(s.out_dir);
+  }
+
+  notify(text: string): void {
+    const n = $("notice");
+    n.textContent = text;
+    n.hidden = false;
+  }
+
+  render(): void {
+    const items = [...this.items.values()];
+    const body = $("queue").querySelector("tbody")!;
+    body.replaceChildren(
+      ...items.map((item) => {
+        const row = document.createElement("tr");
+        row.dataset.id = String(item.id);
+        row.className = item.status;
+        const thumb = document.createElement("td");
+        if (item.thumbnail) {
+          const img = document.createElement("img");
+          img.src = item.thumbnail;
+          img.alt = "";
+          thumb.append(img);
+        }
+        const cells = [item.name, item.faces === null ? "" : String(item.faces), statusText(item)].map((t) => {
+          const td = document.createElement("td");
+          td.textContent = t;
+          return td;
+        });
+        row.append(thumb, ...cells);
+        if (item.status === "done") {
+          row.title = "Show before and after";
+          row.addEventListener("click", () => this.compare(item.id));
+        }
+        return row;
+      }),
+    );
+    const done = finished(items);
+    const progress = $<HTMLProgressElement>("progress");
+    progress.value = items.length ? done / items.length : 0;
+    const elapsed = (performance.now() - this.startedAt) / 1000;
+    $("progress-text").textContent = progressText(items, done - this.finishedAtStart, elapsed, this.running);
+    $<HTMLButtonElement>("start").disabled = this.running || !items.some((i) => i.status === "waiting" || i.status === "failed");
+    $<HTMLButtonElement>("cancel").disabled = !this.running;
+    $<HTMLButtonElement>("clear").disabled = this.running;
+  }
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { type Item, duration, outputText, progressText, statusText } from "./format";
+
+const item = (id: number, status: Item["status"], extra: Partial<Item> = {}): Item => ({
+  id,
+  name: `p${id}.jpg`,
+  path: `/photos/p${id}.jpg`,
+  thumbnail: null,
+  status,
+  detail: null,
+  faces: null,
+  ssim: null,
+  seconds: null,
+  ...extra,
+});
+
+describe("statusText", () => {
+  it("says why a photo was skipped or failed", () => {
+    expect(statusText(item(1, "skipped", { detail: "no face found" }))).toBe("Skipped: no face found");
+    expect(statusText(item(2, "failed", { detail: "disk full" }))).toBe("Failed: disk full");
+    expect(statusText(item(3, "done", { ssim: 0.98123 }))).toBe("Done — SSIM 0.981");
+  });
+});
+
+describe("progressText", () => {
+  it("estimates the time left from the photos finished in this run", () => {
+    const items = [item(1, "done"), item(2, "done"), item(3, "working"), item(4, "waiting")];
+    expect(progressText(items, 2, 60, true)).toBe("2 of 4 photos — about 1 min left");
+    expect(progressText(items, 0, 5, true)).toBe("2 of 4 photos — working…");
+    expect(progressText(items, 2, 60, false)).toBe("2 of 4 photos");
+    expect(progressText([], 0, 0, false)).toBe("No photos yet.");
+  });
+
+  it("formats durations", () => {
+    expect(duration(0.2)).toBe("1 s");
+    expect(duration(150)).toBe("3 min");
+    expect(duration(3 * 3600 + 600)).toBe("3 h 10 min");
+  });
+
+  it("names the default output folder in plain words", () => {
+    expect(outputText(null)).toContain("cloaked");
+    expect(outputText("/home/me/Cloaked")).toBe("/home/me/Cloaked");
+  });
+});

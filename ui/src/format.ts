@@ -1,0 +1,57 @@
+// Pure helpers for what the window says: kept apart from the DOM so they are easy to test.
+
+export type Status = "waiting" | "working" | "done" | "skipped" | "failed";
+export type Mode = "low" | "mid" | "high";
+
+export interface Item {
+  id: number;
+  name: string;
+  path: string;
+  thumbnail: string | null;
+  status: Status;
+  detail: string | null;
+  faces: number | null;
+  ssim: number | null;
+  seconds: number | null;
+}
+
+export function statusText(item: Item): string {
+  switch (item.status) {
+    case "waiting":
+      return "Waiting";
+    case "working":
+      return "Working…";
+    case "done":
+      return item.ssim === null ? "Done" : `Done — SSIM ${item.ssim.toFixed(3)}`;
+    case "skipped":
+      return `Skipped: ${item.detail ?? "no reason given"}`;
+    case "failed":
+      return `Failed: ${item.detail ?? "unknown error"}`;
+  }
+}
+
+export function finished(items: Item[]): number {
+  return items.filter((i) => i.status === "done" || i.status === "skipped" || i.status === "failed").length;
+}
+
+/** "3 of 10 photos — about 2 min left" from the count finished since start and the time taken. */
+export function progressText(items: Item[], finishedThisRun: number, elapsedSeconds: number, running: boolean): string {
+  if (items.length === 0) return "No photos yet.";
+  const done = finished(items);
+  const base = `${done} of ${items.length} photos`;
+  if (!running) return base;
+  const left = items.length - done;
+  if (finishedThisRun === 0 || left === 0) return `${base} — working…`;
+  return `${base} — about ${duration((elapsedSeconds / finishedThisRun) * left)} left`;
+}
+
+export function duration(seconds: number): string {
+  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  const h = Math.floor(seconds / 3600);
+  return `${h} h ${Math.round((seconds - h * 3600) / 60)} min`;
+}
+
+export function outputText(outDir: string | null): string {
+  return outDir ?? "a \u201ccloaked\u201d folder beside each photo";
+}
