@@ -2,7 +2,7 @@
 use facecloak::align::{face_transform, warp_face};
 use facecloak::detect::Detector;
 use facecloak::models::{JUDGE, ModelStore, SURROGATES};
-use facecloak::recognise::{Recogniser, cosine};
+use facecloak::recognise::{Recogniser, pair_scores};
 
 fn main() {
     let dir = std::env::args().nth(1).unwrap();
@@ -47,20 +47,7 @@ fn main() {
                 .collect::<Vec<_>>(),
         )
         .unwrap();
-        let (mut same, mut diff) = (Vec::new(), Vec::new());
-        for i in 0..labels.len() {
-            for j in i + 1..labels.len() {
-                let c = cosine(
-                    emb.row(i).as_slice().unwrap(),
-                    emb.row(j).as_slice().unwrap(),
-                );
-                if labels[i] == labels[j] {
-                    same.push(c)
-                } else {
-                    diff.push(c)
-                }
-            }
-        }
+        let (same, diff) = pair_scores(&emb, &labels);
         let mut best = (1.0f32, 0.0f32);
         for k in 0..200 {
             let t = -0.2 + k as f32 * 0.006;

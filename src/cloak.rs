@@ -527,33 +527,28 @@ fn blur(x: &Array3<f32>) -> Array3<f32> {
         0.244_201_34,
         0.054_488_685,
     ];
-    let (c, h, w) = x.dim();
-    let mut tmp = Array3::<f32>::zeros((c, h, w));
-    let mut out = Array3::<f32>::zeros((c, h, w));
-    for ch in 0..c {
-        for y in 0..h {
-            for xx in 0..w {
-                let mut acc = 0.0;
-                for (i, k) in K.iter().enumerate() {
-                    let sx = xx as i64 + i as i64 - 2;
-                    if sx >= 0 && (sx as usize) < w {
-                        acc += k * x[[ch, y, sx as usize]];
-                    }
-                }
-                tmp[[ch, y, xx]] = acc;
-            }
-        }
-        for y in 0..h {
-            for xx in 0..w {
-                let mut acc = 0.0;
-                for (i, k) in K.iter().enumerate() {
-                    let sy = y as i64 + i as i64 - 2;
-                    if sy >= 0 && (sy as usize) < h {
-                        acc += k * tmp[[ch, sy as usize, xx]];
-                    }
-                }
-                out[[ch, y, xx]] = acc;
-            }
+    // Separable: along rows (axis 2), then along columns (axis 1).
+    blur_axis(&blur_axis(x, 2, &K), 1, &K)
+}
+
+/// Correlates every line along `axis` with the kernel, zero-padded at the ends.
+fn blur_axis(x: &Array3<f32>, axis: usize, k: &[f32; 5]) -> Array3<f32> {
+    let mut out = Array3::<f32>::zeros(x.raw_dim());
+    for (src, mut dst) in x
+        .lanes(Axis(axis))
+        .into_iter()
+        .zip(out.lanes_mut(Axis(axis)))
+    {
+        let n = src.len() as i64;
+        for (i, d) in dst.iter_mut().enumerate() {
+            *d = k
+                .iter()
+                .enumerate()
+                .filter_map(|(j, w)| {
+                    let s = i as i64 + j as i64 - 2;
+                    (0..n).contains(&s).then(|| w * src[s as usize])
+                })
+                .sum();
         }
     }
     out

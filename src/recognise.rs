@@ -109,3 +109,25 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     }
     (ab / (aa.sqrt() * bb.sqrt()).max(1e-12)) as f32
 }
+
+/// Cosine similarities of every pair of embeddings (rows), split into same-label and
+/// different-label pairs.
+pub fn pair_scores(emb: &ndarray::Array2<f32>, labels: &[usize]) -> (Vec<f32>, Vec<f32>) {
+    let (mut same, mut diff) = (Vec::new(), Vec::new());
+    for i in 0..labels.len() {
+        for j in i + 1..labels.len() {
+            let row = |k: usize| {
+                emb.row(k)
+                    .to_slice()
+                    .expect("rows of an owned array are contiguous")
+            };
+            let c = cosine(row(i), row(j));
+            if labels[i] == labels[j] {
+                same.push(c)
+            } else {
+                diff.push(c)
+            }
+        }
+    }
+    (same, diff)
+}

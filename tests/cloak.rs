@@ -26,17 +26,7 @@ fn small_portrait() -> RgbImage {
 }
 
 fn save_jpeg(img: &RgbImage, path: &Path, exif: Option<&[u8]>) {
-    let mut enc = jpeg_encoder::Encoder::new_file(path, 92).unwrap();
-    if let Some(exif) = exif {
-        enc.add_exif_metadata(exif).unwrap();
-    }
-    enc.encode(
-        img.as_raw(),
-        img.width() as u16,
-        img.height() as u16,
-        jpeg_encoder::ColorType::Rgb,
-    )
-    .unwrap();
+    std::fs::write(path, common::jpeg_bytes(img, exif)).unwrap();
 }
 
 fn run(inputs: &[PathBuf], options: &Options) -> (Report, Vec<Event>) {

@@ -62,21 +62,6 @@ fn png_header_only(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
-/// A JPEG carrying the given raw EXIF block.
-fn jpeg_with_exif(img: &RgbImage, exif: &[u8]) -> Vec<u8> {
-    let mut buf = Vec::new();
-    let mut enc = jpeg_encoder::Encoder::new(&mut buf, 90);
-    enc.add_exif_metadata(exif).unwrap();
-    enc.encode(
-        img.as_raw(),
-        img.width() as u16,
-        img.height() as u16,
-        jpeg_encoder::ColorType::Rgb,
-    )
-    .unwrap();
-    buf
-}
-
 #[test]
 fn broken_and_hostile_files_fail_alone_with_their_reason() {
     let tmp = tempfile::tempdir().unwrap();
@@ -175,7 +160,7 @@ fn malformed_exif_never_stops_a_photo() {
         .iter()
         .map(|(name, exif)| {
             let p = tmp.path().join(name);
-            std::fs::write(&p, jpeg_with_exif(&img, exif)).unwrap();
+            std::fs::write(&p, common::jpeg_bytes(&img, Some(exif))).unwrap();
             p
         })
         .collect();

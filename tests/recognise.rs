@@ -7,7 +7,7 @@ mod common;
 use common::{aligned_face, batch, shared_faces, store};
 use facecloak::detect::Detector;
 use facecloak::models::{JUDGE, SURROGATES};
-use facecloak::recognise::{Recogniser, cosine};
+use facecloak::recognise::{Recogniser, pair_scores};
 
 const IDENTITIES: usize = 12;
 const PHOTOS: usize = 4;
@@ -42,20 +42,7 @@ fn recognisers_separate_identities_on_shared_faces() {
             .unwrap()
             .embed(faces.view())
             .unwrap();
-        let (mut same, mut diff) = (Vec::new(), Vec::new());
-        for i in 0..labels.len() {
-            for j in i + 1..labels.len() {
-                let c = cosine(
-                    emb.row(i).as_slice().unwrap(),
-                    emb.row(j).as_slice().unwrap(),
-                );
-                if labels[i] == labels[j] {
-                    same.push(c)
-                } else {
-                    diff.push(c)
-                }
-            }
-        }
+        let (same, diff) = pair_scores(&emb, &labels);
         // AUC: how often a same-person pair scores above a different-person pair.
         let wins: usize = same
             .iter()

@@ -48,6 +48,19 @@ pub fn batch(faces: &[Array3<f32>]) -> Array4<f32> {
     stack(Axis(0), &views).unwrap()
 }
 
+/// JPEG bytes of an image at quality 90, with a raw EXIF block if given.
+pub fn jpeg_bytes(img: &image::RgbImage, exif: Option<&[u8]>) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut buf, 90);
+    if let Some(exif) = exif {
+        enc.add_exif_metadata(exif).unwrap();
+    }
+    let (w, h) = (img.width() as u16, img.height() as u16);
+    enc.encode(img.as_raw(), w, h, jpeg_encoder::ColorType::Rgb)
+        .unwrap();
+    buf
+}
+
 /// A small seeded generator, so random directions are the same on every run.
 pub struct Rng(u64);
 
