@@ -238,11 +238,22 @@ impl Cloaker {
             descend(&mut delta, &grad, &budget, &x0, step);
         }
 
-        let kept = fit_ssim(photo, region, face_rect, &x0, &mut delta, p.min_face_ssim);
-        let cloaked = apply_region(photo, region, &x0, &delta);
-        let face_ssim = quality::ssim_region(photo, &cloaked, face_rect);
+        // Quality is judged on a copy of the region alone: copying a 24 MP photo for every
+        // SSIM trial would dominate memory and time.
+        let sub =
+            image::imageops::crop_imm(photo, region.x, region.y, region.w, region.h).to_image();
+        let local = Rect {
+            x: 0,
+            y: 0,
+            w: region.w,
+            h: region.h,
+        };
+        let local_face = within(face_rect, region);
+        let kept = fit_ssim(&sub, local, local_face, &x0, &mut delta, p.min_face_ssim);
+        let cloaked = apply_region(&sub, local, &x0, &delta);
+        let face_ssim = quality::ssim_region(&sub, &cloaked, local_face);
         let crop1 = base
-            .forward(region_planes(&cloaked, region).view())
+            .forward(region_planes(&cloaked, local).view())
             .insert_axis(Axis(0));
         let after = self.embed(&crop1)?;
         let similarity = self
@@ -356,6 +367,20 @@ pub fn bbox_rect(bbox: &[f32; 4], width: u32, height: u32) -> Rect {
     Rect {
         x: x0,
         y: y0,
+        w: x1 - x0,
+        h: y1 - y0,
+    }
+}
+
+/// `inner` clipped to `outer`, in `outer`'s coordinates (at least one pixel).
+fn within(inner: Rect, outer: Rect) -> Rect {
+    let x0 = inner.x.clamp(outer.x, outer.x + outer.w - 1);
+    let y0 = inner.y.clamp(outer.y, outer.y + outer.h - 1);
+    let x1 = (inner.x + inner.w).clamp(x0 + 1, outer.x + outer.w);
+    let y1 = (inner.y + inner.h).clamp(y0 + 1, outer.y + outer.h);
+    Rect {
+        x: x0 - outer.x,
+        y: y0 - outer.y,
         w: x1 - x0,
         h: y1 - y0,
     }

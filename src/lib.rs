@@ -15,6 +15,7 @@ pub mod detect;
 pub mod error;
 pub mod eval;
 pub mod io;
+pub mod memory;
 pub mod metadata;
 pub mod models;
 pub mod output;

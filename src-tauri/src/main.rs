@@ -38,10 +38,34 @@ pub fn add_user_paths(app: &tauri::AppHandle, paths: &[PathBuf]) -> commands::Ad
             .collect(),
     };
     let _ = app.emit("queue-added", &result);
+    // Rows appear at once; thumbnails follow one by one, so a 1000-photo drop shows immediately.
+    let pending: Vec<(u32, PathBuf)> = result
+        .items
+        .iter()
+        .map(|i| (i.id, i.path.clone()))
+        .collect();
+    let handle = app.clone();
+    std::thread::spawn(move || {
+        for (id, path) in pending {
+            let Ok(jpeg) = facecloak::preview::thumbnail(&path, 96) else {
+                continue;
+            };
+            let state = handle.state::<AppState>();
+            let updated = state
+                .queue
+                .lock()
+                .expect("queue")
+                .set_thumbnail(id, queue::data_url(&jpeg));
+            if let Some(item) = updated {
+                let _ = handle.emit("item-updated", &item);
+            }
+        }
+    });
     result
 }
 
 fn main() {
+    facecloak::memory::tune_allocator();
     let settings_path = settings::path();
     let (settings, notice) = settings::load(&settings_path);
     let (width, height) = settings.window;

@@ -65,9 +65,7 @@ impl Queue {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default(),
-                thumbnail: facecloak::preview::thumbnail(&path, 96)
-                    .ok()
-                    .map(|j| data_url(&j)),
+                thumbnail: None,
                 path,
                 status: Status::Waiting,
                 detail: None,
@@ -79,6 +77,13 @@ impl Queue {
             added.push(item);
         }
         (added, problems)
+    }
+
+    /// Stores a thumbnail made outside the lock; returns the updated item.
+    pub fn set_thumbnail(&mut self, id: u32, thumbnail: String) -> Option<Item> {
+        let item = self.items.iter_mut().find(|i| i.id == id)?;
+        item.thumbnail = Some(thumbnail);
+        Some(item.clone())
     }
 
     pub fn items(&self) -> &[Item] {

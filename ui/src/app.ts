@@ -43,6 +43,12 @@ export class App {
 
   async init(): Promise<void> {
     await listen<Added>("queue-added", (e) => this.added(e.payload));
+    await listen<Item>("item-updated", (e) => {
+      const known = this.items.get(e.payload.id);
+      // A thumbnail arriving must not undo a status change that came through the channel.
+      this.items.set(e.payload.id, known ? { ...known, thumbnail: e.payload.thumbnail } : e.payload);
+      this.render();
+    });
     const s = await invoke<StateView>("state");
     this.showSettings(s.settings);
     if (s.notice) this.notify(s.notice);

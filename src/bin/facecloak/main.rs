@@ -117,6 +117,7 @@ pub struct CloakArgs {
 }
 
 fn main() -> ExitCode {
+    facecloak::memory::tune_allocator();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Cloak(args) => cloak_cmd::run(args),
