@@ -175,12 +175,13 @@ mod tests {
         assert_eq!(added.len(), 1);
         assert!(problems.is_empty());
         assert!(
-            added[0]
-                .thumbnail
-                .as_ref()
-                .unwrap()
-                .starts_with("data:image/jpeg;base64,")
+            added[0].thumbnail.is_none(),
+            "thumbnails are made after the rows appear"
         );
+        let thumb = data_url(&facecloak::preview::thumbnail(&photo, 96).unwrap());
+        assert!(thumb.starts_with("data:image/jpeg;base64,"));
+        let updated = q.set_thumbnail(added[0].id, thumb.clone()).unwrap();
+        assert_eq!(updated.thumbnail, Some(thumb));
         let (again, _) = q.add(&[photo.clone(), dir.path().to_path_buf()]);
         assert!(again.is_empty());
         assert_eq!(q.pending(), vec![photo]);
