@@ -49,7 +49,7 @@ enum Command {
         json: bool,
     },
     /// Measure protection on a folder of <person>/<photo>: clean probes against galleries holding
-    /// each protected person's cloaked photos; writes report.json and report.md.
+    /// each protected person's cloaked photos; writes report.json, report.md and protection.png.
     Eval {
         /// The photos (default: ../shared/faces beside the source tree).
         dataset: Option<PathBuf>,
