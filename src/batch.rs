@@ -14,7 +14,9 @@ use crate::cloak::{Cloaker, Mode};
 use crate::detect::{Detector, Face};
 use crate::io::load_photo;
 use crate::models::ModelStore;
-use crate::output::{WriteOptions, encode, output_format, remove_stale_temps, write_atomic};
+use crate::output::{
+    OUTPUT_EXTENSIONS, WriteOptions, encode, output_format, remove_stale_temps, write_atomic,
+};
 use crate::{Error, Result, quality};
 
 /// Marks an output file name, so outputs are never cloaked again.
@@ -333,7 +335,7 @@ fn cloak_one(
 }
 
 fn existing_output(input: &Path, out_dir: Option<&Path>) -> Option<PathBuf> {
-    ["jpg", "png", "webp", "tif", "bmp"]
+    OUTPUT_EXTENSIONS
         .iter()
         .map(|ext| output_path(input, ext, out_dir))
         .find(|p| p.exists())

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::align::{FACE_SIZE, Similarity, face_transform};
 use crate::detect::Face;
 use crate::models::{ModelStore, SURROGATES};
+use crate::output::reencode_jpeg;
 use crate::quality;
 use crate::recognise::{GradientGraph, cosine};
 use crate::warp::{Rect, Resampler, footprint};
@@ -490,31 +491,16 @@ impl View {
 /// The region after a JPEG encode and decode (4:2:0, as most platforms re-encode).
 fn jpeg_roundtrip(x: &Array3<f32>, quality: u8) -> Array3<f32> {
     let (_, h, w) = x.dim();
-    let mut rgb = Vec::with_capacity(3 * h * w);
-    for y in 0..h {
-        for xx in 0..w {
-            for c in 0..3 {
-                rgb.push((x[[c, y, xx]].clamp(0.0, 1.0) * 255.0).round() as u8);
-            }
-        }
-    }
-    let mut buf = Vec::new();
-    let encoded = jpeg_encoder::Encoder::new(&mut buf, quality).encode(
-        &rgb,
-        w as u16,
-        h as u16,
-        jpeg_encoder::ColorType::Rgb,
-    );
-    let decoded = encoded
-        .ok()
-        .and_then(|_| image::load_from_memory_with_format(&buf, image::ImageFormat::Jpeg).ok());
-    match decoded {
-        Some(img) => {
-            let img = img.into_rgb8();
-            Array3::from_shape_fn((3, h, w), |(c, y, xx)| {
-                f32::from(img.get_pixel(xx as u32, y as u32)[c]) / 255.0
-            })
-        }
+    let mut img = RgbImage::new(w as u32, h as u32);
+    let whole = Rect {
+        x: 0,
+        y: 0,
+        w: w as u32,
+        h: h as u32,
+    };
+    write_region(&mut img, whole, x, &Array3::zeros(x.raw_dim()));
+    match reencode_jpeg(&img, quality) {
+        Some(decoded) => region_planes(&decoded, whole),
         // A region too large for one JPEG is simply seen as is.
         None => x.clone(),
     }

@@ -23,6 +23,9 @@ pub struct WriteOptions {
 /// JPEG quality: high enough that the cloak survives our own encode.
 pub const JPEG_QUALITY: u8 = 95;
 
+/// Every extension `output_format` can give an output.
+pub const OUTPUT_EXTENSIONS: [&str; 5] = ["jpg", "webp", "tif", "bmp", "png"];
+
 /// The output's format and extension for an input format: the same, except GIF, written as PNG.
 pub fn output_format(input: ImageFormat) -> (ImageFormat, &'static str) {
     match input {
@@ -149,6 +152,21 @@ fn png_with_text(png: &[u8], key: &str, text: &str) -> Vec<u8> {
     out
 }
 
+/// The image after a JPEG encode and decode at `quality` with 4:2:0 chroma, as upload platforms
+/// re-encode. `None` when the image is too large for one JPEG (65535 pixels a side).
+pub fn reencode_jpeg(img: &image::RgbImage, quality: u8) -> Option<image::RgbImage> {
+    let (w, h) = (
+        u16::try_from(img.width()).ok()?,
+        u16::try_from(img.height()).ok()?,
+    );
+    let mut buf = Vec::new();
+    jpeg_encoder::Encoder::new(&mut buf, quality)
+        .encode(img.as_raw(), w, h, jpeg_encoder::ColorType::Rgb)
+        .ok()?;
+    let decoded = image::load_from_memory_with_format(&buf, ImageFormat::Jpeg).ok()?;
+    Some(decoded.into_rgb8())
+}
+
 /// Prefix of the temporary files outputs are written through; a crashed run's leftovers carry it.
 pub const TEMP_PREFIX: &str = ".facecloak-";
 pub const TEMP_SUFFIX: &str = ".tmp";
@@ -219,5 +237,24 @@ fn process_alive(pid: u32) -> bool {
     } else {
         // Without a cheap liveness check, assume alive: never delete another run's file.
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_output_extension_is_listed() {
+        for f in [
+            ImageFormat::Jpeg,
+            ImageFormat::Png,
+            ImageFormat::WebP,
+            ImageFormat::Tiff,
+            ImageFormat::Bmp,
+            ImageFormat::Gif,
+        ] {
+            assert!(OUTPUT_EXTENSIONS.contains(&output_format(f).1), "{f:?}");
+        }
     }
 }
