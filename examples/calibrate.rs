@@ -1,7 +1,7 @@
 //! Development probe: equal-error-rate thresholds of every recogniser on a folder of <identity>/<photo>.
 use facecloak::align::{face_transform, warp_face};
 use facecloak::detect::Detector;
-use facecloak::models::{JUDGE, ModelStore, SURROGATES};
+use facecloak::models::{ModelStore, recognisers};
 use facecloak::recognise::{Recogniser, pair_scores};
 
 fn main() {
@@ -31,7 +31,7 @@ fn main() {
     }
     let views: Vec<_> = faces.iter().map(|f| f.view()).collect();
     let batch = ndarray::stack(ndarray::Axis(0), &views).unwrap();
-    for info in SURROGATES.iter().chain([&JUDGE]) {
+    for info in recognisers() {
         let mut r = Recogniser::new(&store, info).unwrap();
         let emb = ndarray::concatenate(
             ndarray::Axis(0),

@@ -2,7 +2,8 @@
 
 use image::RgbImage;
 use ndarray::Array3;
-use serde::Serialize;
+
+use crate::geometry::Similarity;
 
 /// Side of the aligned face crop.
 pub const FACE_SIZE: usize = 112;
@@ -15,75 +16,6 @@ pub const TEMPLATE: [[f32; 2]; 5] = [
     [41.5493, 92.3655],
     [70.7299, 92.2041],
 ];
-
-/// x' = a·x − b·y + tx, y' = b·x + a·y + ty: rotation, uniform scale and translation.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Similarity {
-    pub a: f32,
-    pub b: f32,
-    pub tx: f32,
-    pub ty: f32,
-}
-
-impl Similarity {
-    /// The least-squares similarity taking `src` points onto `dst` points.
-    pub fn estimate(src: &[[f32; 2]], dst: &[[f32; 2]]) -> Self {
-        assert_eq!(src.len(), dst.len());
-        let n = src.len() as f64;
-        let mean = |pts: &[[f32; 2]]| {
-            let (sx, sy) = pts.iter().fold((0.0, 0.0), |(x, y), p| {
-                (x + f64::from(p[0]), y + f64::from(p[1]))
-            });
-            (sx / n, sy / n)
-        };
-        let (msx, msy) = mean(src);
-        let (mdx, mdy) = mean(dst);
-        let (mut num_a, mut num_b, mut den) = (0.0, 0.0, 0.0);
-        for (s, d) in src.iter().zip(dst) {
-            let (sx, sy) = (f64::from(s[0]) - msx, f64::from(s[1]) - msy);
-            let (dx, dy) = (f64::from(d[0]) - mdx, f64::from(d[1]) - mdy);
-            num_a += sx * dx + sy * dy;
-            num_b += sx * dy - sy * dx;
-            den += sx * sx + sy * sy;
-        }
-        let (a, b) = if den > 0.0 {
-            (num_a / den, num_b / den)
-        } else {
-            (1.0, 0.0)
-        };
-        let tx = mdx - (a * msx - b * msy);
-        let ty = mdy - (b * msx + a * msy);
-        Self {
-            a: a as f32,
-            b: b as f32,
-            tx: tx as f32,
-            ty: ty as f32,
-        }
-    }
-
-    pub fn apply(&self, p: [f32; 2]) -> [f32; 2] {
-        [
-            self.a * p[0] - self.b * p[1] + self.tx,
-            self.b * p[0] + self.a * p[1] + self.ty,
-        ]
-    }
-
-    /// Scale factor (template pixels per photo pixel).
-    pub fn scale(&self) -> f32 {
-        self.a.hypot(self.b)
-    }
-
-    pub fn inverse(&self) -> Self {
-        let d = self.a * self.a + self.b * self.b;
-        let (a, b) = (self.a / d, -self.b / d);
-        Self {
-            a,
-            b,
-            tx: -(a * self.tx - b * self.ty),
-            ty: -(b * self.tx + a * self.ty),
-        }
-    }
-}
 
 /// The transform from photo coordinates into the 112×112 crop, given the five landmarks.
 pub fn face_transform(five: &[[f32; 2]; 5]) -> Similarity {
@@ -118,47 +50,4 @@ pub fn warp_face(img: &RgbImage, to_face: &Similarity) -> Array3<f32> {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn estimate_recovers_a_known_similarity() {
-        let m = Similarity {
-            a: 0.8,
-            b: -0.3,
-            tx: 12.0,
-            ty: -5.0,
-        };
-        let src = [
-            [10.0, 20.0],
-            [50.0, 22.0],
-            [30.0, 40.0],
-            [15.0, 60.0],
-            [48.0, 61.0],
-        ];
-        let dst: Vec<[f32; 2]> = src.iter().map(|p| m.apply(*p)).collect();
-        let e = Similarity::estimate(&src, &dst);
-        for (got, want) in [(e.a, m.a), (e.b, m.b), (e.tx, m.tx), (e.ty, m.ty)] {
-            assert!((got - want).abs() < 1e-3, "{e:?} vs {m:?}");
-        }
-    }
-
-    #[test]
-    fn inverse_undoes_the_transform() {
-        let m = Similarity {
-            a: 1.7,
-            b: 0.4,
-            tx: -30.0,
-            ty: 8.0,
-        };
-        let p = [123.0, -45.0];
-        let q = m.inverse().apply(m.apply(p));
-        assert!(
-            (q[0] - p[0]).abs() < 1e-3 && (q[1] - p[1]).abs() < 1e-3,
-            "{q:?}"
-        );
-    }
 }

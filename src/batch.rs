@@ -17,6 +17,7 @@ use crate::models::ModelStore;
 use crate::output::{
     OUTPUT_EXTENSIONS, WriteOptions, encode, output_format, remove_stale_temps, write_atomic,
 };
+use crate::visibility::FaceQuality;
 use crate::{Error, Result, quality};
 
 /// Marks an output file name, so outputs are never cloaked again.
@@ -66,7 +67,10 @@ pub struct FaceReport {
     pub bbox: [f32; 4],
     /// Per surrogate: cosine similarity of the cloaked face's embedding to the original's.
     pub similarity: Vec<(String, f32)>,
-    pub face_ssim: f64,
+    /// How visible the change is on this face (SSIMULACRA2 at feed size and at 100 %).
+    pub quality: FaceQuality,
+    /// `quality.display` in plain words: invisible, slight or visible.
+    pub rating: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -382,16 +386,18 @@ fn process(
         )));
     }
 
-    let result = worker
-        .cloaker
-        .cloak_photo(&photo.rgb, &big, options.mode, options.seed, stop)?;
+    let result =
+        worker
+            .cloaker
+            .cloak_photo(&photo.rgb, &big, &options.mode.params(), options.seed, stop)?;
     let reports = big
         .iter()
         .zip(&result.faces)
         .map(|(face, r)| FaceReport {
             bbox: face.bbox,
             similarity: r.similarity.clone(),
-            face_ssim: r.face_ssim,
+            quality: r.quality,
+            rating: r.quality.rating(),
         })
         .collect();
     if stop.load(Ordering::Relaxed) {

@@ -73,7 +73,7 @@ pub fn run(photo: &Path, modes: &[Mode], faces: usize) -> crate::Result<serde_js
     let mut cloaker = Cloaker::new(&store)?;
     for &mode in modes {
         let t = Instant::now();
-        cloaker.cloak_face(&decoded.rgb, face, mode, 0, &never)?;
+        cloaker.cloak_face(&decoded.rgb, face, &mode.params(), 0, &never)?;
         per_mode.insert(mode.name().into(), json!(t.elapsed().as_secs_f64()));
     }
 
@@ -94,7 +94,7 @@ pub fn run(photo: &Path, modes: &[Mode], faces: usize) -> crate::Result<serde_js
                         reason: e.to_string(),
                     })?;
                     cloaker
-                        .cloak_face(&decoded.rgb, face, Mode::Mid, i as u64, &never)
+                        .cloak_face(&decoded.rgb, face, &Mode::Mid.params(), i as u64, &never)
                         .map(|_| ())
                 },
             )

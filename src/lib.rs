@@ -13,17 +13,20 @@ pub mod bench;
 pub mod cloak;
 pub mod detect;
 pub mod error;
+#[cfg(feature = "eval")]
 pub mod eval;
+pub mod geometry;
 pub mod io;
 pub mod memory;
 pub mod metadata;
 pub mod models;
 pub mod output;
-pub mod plot;
+pub mod planes;
 pub mod preview;
 pub mod quality;
 pub mod recognise;
 pub mod runtime;
+pub mod visibility;
 pub mod warp;
 
 pub use error::{Error, Result};

@@ -81,21 +81,38 @@ pub const SURROGATES: [ModelInfo; 2] = [
     },
 ];
 
-pub const JUDGE: ModelInfo = ModelInfo {
-    name: "faceres",
-    file: "faceres.onnx",
-    role: Role::Judge,
-    summary: "HSE FaceRes (MobileNet, 224×224 inside), 1024-d; held out of the ensemble",
-    grad_file: None,
-    embedding_dim: Some(1024),
-    match_threshold: Some(0.520),
-};
+/// Recognisers kept out of every optimisation path: they only measure how well a cloak transfers
+/// to models it never saw. Two architectures, so one judge's blind spot does not flatter a cloak.
+pub const JUDGES: [ModelInfo; 2] = [
+    ModelInfo {
+        name: "faceres",
+        file: "faceres.onnx",
+        role: Role::Judge,
+        summary: "HSE FaceRes (MobileNet, 224×224 inside), 1024-d; held out of the ensemble",
+        grad_file: None,
+        embedding_dim: Some(1024),
+        match_threshold: Some(0.520),
+    },
+    ModelInfo {
+        name: "facenet",
+        file: "facenet.onnx",
+        role: Role::Judge,
+        summary: "FaceNet Inception-ResNet-v1 (CASIA-WebFace, 160×160 inside), 512-d; held out of the ensemble",
+        grad_file: None,
+        embedding_dim: Some(512),
+        match_threshold: Some(0.442),
+    },
+];
+
+/// Every recogniser: the surrogates, then the held-out judges.
+pub fn recognisers() -> Vec<&'static ModelInfo> {
+    SURROGATES.iter().chain(JUDGES.iter()).collect()
+}
 
 /// Every shipped model, in the order `facecloak models` lists them.
 pub fn all() -> Vec<&'static ModelInfo> {
     let mut v = vec![&DETECTOR, &LANDMARKS];
-    v.extend(SURROGATES.iter());
-    v.push(&JUDGE);
+    v.extend(recognisers());
     v
 }
 

@@ -6,7 +6,7 @@ use image::RgbImage;
 use image::imageops::{self, FilterType};
 
 use crate::Result;
-use crate::cloak::bbox_rect;
+use crate::geometry::bbox_rect;
 
 /// JPEG bytes of a thumbnail whose long edge is `max` pixels (upright, as the photo is shown).
 pub fn thumbnail(path: &Path, max: u32) -> Result<Vec<u8>> {
@@ -42,7 +42,8 @@ fn jpeg(img: &RgbImage) -> Vec<u8> {
 }
 
 /// The face box (with a margin) from the original and the cloaked photo, at 100 % zoom, as JPEG
-/// bytes, with the SSIM of that region.
+/// bytes, with the face's SSIMULACRA2 at feed size (what people would see; 100 if the sizes differ
+/// is never claimed: 0 then).
 pub fn face_pair(
     original: &Path,
     cloaked: &Path,
@@ -60,10 +61,10 @@ pub fn face_pair(
     ];
     let r = bbox_rect(&grown, w, h);
     let crop = |img: &RgbImage| imageops::crop_imm(img, r.x, r.y, r.w, r.h).to_image();
-    let ssim = if a.dimensions() == b.dimensions() {
-        crate::quality::ssim_region(&a, &b, r)
+    let quality = if a.dimensions() == b.dimensions() {
+        crate::visibility::face_quality(&a, &b, bbox_rect(bbox, w, h), w, h).display
     } else {
         0.0
     };
-    Ok((jpeg(&crop(&a)), jpeg(&crop(&b)), ssim))
+    Ok((jpeg(&crop(&a)), jpeg(&crop(&b)), quality))
 }

@@ -2,7 +2,7 @@
 
 use image::RgbImage;
 
-use crate::warp::Rect;
+use crate::geometry::Rect;
 
 const C1: f64 = 0.01 * 0.01;
 const C2: f64 = 0.03 * 0.03;

@@ -7,16 +7,8 @@
 
 use ndarray::{Array3, ArrayView3};
 
-use crate::align::{FACE_SIZE, Similarity};
-
-/// A rectangle of the photo: x, y, width, height.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rect {
-    pub x: u32,
-    pub y: u32,
-    pub w: u32,
-    pub h: u32,
-}
+use crate::align::FACE_SIZE;
+use crate::geometry::{Rect, Similarity};
 
 /// The photo region a face crop reads from (with the kernel's reach), clipped to the photo.
 pub fn footprint(to_face: &Similarity, width: u32, height: u32) -> Rect {

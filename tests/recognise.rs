@@ -6,7 +6,7 @@ mod common;
 
 use common::{aligned_face, batch, shared_faces, store};
 use facecloak::detect::Detector;
-use facecloak::models::{JUDGE, SURROGATES};
+use facecloak::models::recognisers;
 use facecloak::recognise::{Recogniser, pair_scores};
 
 const IDENTITIES: usize = 12;
@@ -14,7 +14,9 @@ const PHOTOS: usize = 4;
 
 #[test]
 fn recognisers_separate_identities_on_shared_faces() {
-    let dir = shared_faces();
+    let Some(dir) = shared_faces() else {
+        return;
+    };
     let store = store();
     let mut det = Detector::new(&store).unwrap();
     let mut people: Vec<_> = std::fs::read_dir(&dir)
@@ -37,7 +39,7 @@ fn recognisers_separate_identities_on_shared_faces() {
         }
     }
     let faces = batch(&faces);
-    for info in SURROGATES.iter().chain([&JUDGE]) {
+    for info in recognisers() {
         let emb = Recogniser::new(&store, info)
             .unwrap()
             .embed(faces.view())

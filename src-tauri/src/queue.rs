@@ -29,7 +29,8 @@ pub struct Item {
     /// The reason for a skip or failure, or a summary when done.
     pub detail: Option<String>,
     pub faces: Option<usize>,
-    pub ssim: Option<f64>,
+    /// The least-hidden face's SSIMULACRA2 at feed size (people look at faces, not photos).
+    pub face_quality: Option<f64>,
     pub seconds: Option<f64>,
 }
 
@@ -70,7 +71,7 @@ impl Queue {
                 status: Status::Waiting,
                 detail: None,
                 faces: None,
-                ssim: None,
+                face_quality: None,
                 seconds: None,
             };
             self.items.push(item.clone());
@@ -131,7 +132,11 @@ impl Queue {
             Event::Done(r) => {
                 item.status = Status::Done;
                 item.faces = Some(r.faces.len());
-                item.ssim = Some(r.ssim);
+                item.face_quality = r
+                    .faces
+                    .iter()
+                    .map(|f| f.quality.display)
+                    .min_by(f64::total_cmp);
                 item.seconds = Some(r.seconds);
                 item.detail = Some(format!("saved as {}", r.output.display()));
                 self.reports.insert(item.id, r.clone());

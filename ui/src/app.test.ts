@@ -14,7 +14,7 @@ const photo: Item = {
   status: "waiting",
   detail: null,
   faces: null,
-  ssim: null,
+  face_quality: null,
   seconds: null,
 };
 
@@ -34,7 +34,7 @@ beforeEach(() => {
         case "start": {
           const channel = (args as { onEvent: { onmessage: (i: Item) => void } }).onEvent;
           channel.onmessage({ ...photo, status: "working" });
-          current = { ...photo, status: "done", faces: 1, ssim: 0.985 };
+          current = { ...photo, status: "done", faces: 1, face_quality: 72.4 };
           channel.onmessage(current);
           return { done: 1, skipped: 0, failed: 0, cancelled: false, seconds: 2 };
         }
@@ -66,7 +66,7 @@ describe("the window", () => {
     await app.start();
     expect(calls.map((c) => c.cmd)).toContain("start");
     const status = document.querySelector("#queue tbody tr td:last-child")?.textContent;
-    expect(status).toBe("Done — SSIM 0.985");
+    expect(status).toBe("Done — face change slight (SSIMULACRA2 72)");
     expect(document.getElementById("progress-text")?.textContent).toBe("1 of 1 photos");
   });
 

@@ -3,7 +3,15 @@
 
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import { type Item, type Mode, finished, outputText, progressText, statusText } from "./format";
+import {
+  type Item,
+  type Mode,
+  finished,
+  outputText,
+  progressText,
+  rating,
+  statusText,
+} from "./format";
 
 interface Settings {
   mode: Mode;
@@ -30,7 +38,7 @@ interface Summary {
 interface BeforeAfter {
   before: string;
   after: string;
-  ssim: number;
+  quality: number;
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -125,7 +133,7 @@ export class App {
     if (!pair) return;
     $<HTMLImageElement>("before").src = pair.before;
     $<HTMLImageElement>("after").src = pair.after;
-    $("compare-ssim").textContent = `(face SSIM ${pair.ssim.toFixed(3)})`;
+    $("compare-ssim").textContent = `(face change ${rating(pair.quality)}: SSIMULACRA2 ${pair.quality.toFixed(0)} at feed size)`;
     $("compare").hidden = false;
   }
 

@@ -9,7 +9,7 @@ const item = (id: number, status: Item["status"], extra: Partial<Item> = {}): It
   status,
   detail: null,
   faces: null,
-  ssim: null,
+  face_quality: null,
   seconds: null,
   ...extra,
 });
@@ -18,7 +18,11 @@ describe("statusText", () => {
   it("says why a photo was skipped or failed", () => {
     expect(statusText(item(1, "skipped", { detail: "no face found" }))).toBe("Skipped: no face found");
     expect(statusText(item(2, "failed", { detail: "disk full" }))).toBe("Failed: disk full");
-    expect(statusText(item(3, "done", { ssim: 0.98123 }))).toBe("Done — SSIM 0.981");
+    expect(statusText(item(3, "done", { face_quality: 71.6 }))).toBe(
+      "Done — face change slight (SSIMULACRA2 72)",
+    );
+    expect(statusText(item(3, "done", { face_quality: 85 }))).toContain("invisible");
+    expect(statusText(item(3, "done", { face_quality: 40 }))).toContain("visible");
   });
 });
 

@@ -11,8 +11,15 @@ export interface Item {
   status: Status;
   detail: string | null;
   faces: number | null;
-  ssim: number | null;
+  face_quality: number | null;
   seconds: number | null;
+}
+
+/** Plain words for a face's SSIMULACRA2 at feed size; the bands are the CLI's and the README's. */
+export function rating(score: number): string {
+  if (score >= 80) return "invisible";
+  if (score >= 65) return "slight";
+  return "visible";
 }
 
 export function statusText(item: Item): string {
@@ -22,7 +29,9 @@ export function statusText(item: Item): string {
     case "working":
       return "Working…";
     case "done":
-      return item.ssim === null ? "Done" : `Done — SSIM ${item.ssim.toFixed(3)}`;
+      return item.face_quality === null
+        ? "Done"
+        : `Done — face change ${rating(item.face_quality)} (SSIMULACRA2 ${item.face_quality.toFixed(0)})`;
     case "skipped":
       return `Skipped: ${item.detail ?? "no reason given"}`;
     case "failed":

@@ -4,11 +4,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use facecloak::align::{face_transform, warp_face};
-use facecloak::cloak::bbox_rect;
 use facecloak::detect::Detector;
-use facecloak::models::{JUDGE, ModelStore, Role, SURROGATES};
+use facecloak::geometry::Rect;
+use facecloak::geometry::bbox_rect;
+use facecloak::models::{JUDGES, ModelStore, Role, SURROGATES};
 use facecloak::recognise::{Recogniser, cosine};
-use facecloak::warp::Rect;
 use facecloak::{Error, quality};
 use ndarray::Axis;
 use serde::Serialize;
@@ -53,7 +53,7 @@ pub fn run(original: &Path, cloaked: &Path, json: bool) -> facecloak::Result<Exi
     let faces = Detector::new(&store)?.detect(&a)?;
     let mut recognisers: Vec<Recogniser> = SURROGATES
         .iter()
-        .chain([&JUDGE])
+        .chain(JUDGES.iter())
         .map(|i| Recogniser::new(&store, i))
         .collect::<Result<_, _>>()?;
     let mut checks = Vec::new();

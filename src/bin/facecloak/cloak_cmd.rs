@@ -93,12 +93,23 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
     )?;
     bar.finish_and_clear();
 
-    let faces: usize = report.done.iter().map(|d| d.faces.len()).sum();
-    let quality = if report.done.is_empty() {
-        String::new()
-    } else {
-        let mean = report.done.iter().map(|d| d.ssim).sum::<f64>() / report.done.len() as f64;
-        format!(" ({faces} faces, mean SSIM {mean:.4})")
+    // People look at faces, so the summary reports the faces' visibility, not the photo's SSIM.
+    let mut scores: Vec<f64> = report
+        .done
+        .iter()
+        .flat_map(|d| d.faces.iter().map(|f| f.quality.display))
+        .collect();
+    scores.sort_by(f64::total_cmp);
+    let quality = match (scores.first(), scores.len()) {
+        (Some(worst), n) => {
+            let median = scores[n / 2];
+            format!(
+                " ({n} faces; face quality at feed size: median {median:.0} ({}), worst {worst:.0} ({}))",
+                facecloak::visibility::rating(median),
+                facecloak::visibility::rating(*worst)
+            )
+        }
+        (None, _) => String::new(),
     };
     eprintln!(
         "{} cloaked{quality}, {} skipped, {} failed in {:.1}s{}",

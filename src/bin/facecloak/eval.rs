@@ -1,52 +1,141 @@
-//! `facecloak eval`: runs the protection evaluation and writes its report.
+//! `facecloak eval`: runs the evaluation and writes its report, chart and contact sheet.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use facecloak::cloak::Mode;
-use facecloak::eval::{EvalOptions, markdown};
+use facecloak::cloak::{Mode, Params};
+use facecloak::eval::{EvalOptions, Half, Purifier, Variant, markdown};
 
-pub fn run(
+#[derive(clap::Args, Debug)]
+pub struct EvalArgs {
+    /// The photos, as <person>/<photo> (default: ../shared/faces beside the source tree).
     dataset: Option<PathBuf>,
+    /// Which half of the identities to protect: `tune` to choose parameters, `test` to publish.
+    #[arg(long, value_enum, default_value_t = Half::Test)]
+    half: Half,
+    /// Modes to evaluate.
+    #[arg(long, value_delimiter = ',', default_values = ["low", "mid", "high"])]
     modes: Vec<Mode>,
-    out: &Path,
+    /// Extra variants of the default mode, as NAME:KNOB=VALUE[,KNOB=VALUE…] (knobs: steps,
+    /// samples, max_change (1/255 units), texture_floor, chroma, smooth, momentum, jitter,
+    /// min_quality); repeatable.
+    #[arg(long = "variant")]
+    variants: Vec<String>,
+    /// Enlargements to evaluate at (3 gives LFW's 100 px faces portrait size).
+    #[arg(long, value_delimiter = ',', default_values = ["1", "3"])]
+    upscale: Vec<u32>,
+    /// What platforms do before scraping: none, jpeg85, jpeg70, half+jpeg85, blur1.
+    #[arg(long, value_delimiter = ',', default_values = ["none", "jpeg85", "jpeg70", "half+jpeg85", "blur1"])]
+    purifiers: Vec<String>,
+    /// Photos cloaked only to judge visibility (default: the fixtures and ../shared/portraits).
+    #[arg(long = "visibility-photo")]
+    visibility_photos: Vec<PathBuf>,
+    /// Folder for the report.
+    #[arg(long, short, default_value = "eval-report")]
+    out: PathBuf,
+    /// Protected people at most (those of the half with at least three photos, in name order).
+    #[arg(long)]
     identities: Option<usize>,
+    /// Photos per protected person at most.
+    #[arg(long)]
     photos: Option<usize>,
+    #[arg(long, default_value_t = 0)]
     seed: u64,
-) -> facecloak::Result<ExitCode> {
-    let dataset =
-        dataset.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/faces"));
+}
+
+fn usage(msg: String) -> facecloak::Error {
+    facecloak::Error::Unsupported {
+        path: PathBuf::new(),
+        reason: msg,
+    }
+}
+
+fn parse_variant(spec: &str) -> facecloak::Result<Variant> {
+    let (name, knobs) = spec
+        .split_once(':')
+        .ok_or_else(|| usage(format!("variant `{spec}`: expected NAME:KNOB=VALUE")))?;
+    let mut params = Params::default();
+    for k in knobs.split(',') {
+        params.set(k).map_err(usage)?;
+    }
+    Ok(Variant {
+        name: name.to_string(),
+        params,
+    })
+}
+
+fn default_visibility_photos(root: &Path) -> Vec<PathBuf> {
+    let mut v = vec![
+        root.join("tests/fixtures/obama.jpg"),
+        root.join("tests/fixtures/biden.jpg"),
+    ];
+    if let Ok(rd) = std::fs::read_dir(root.join("../shared/portraits")) {
+        let mut p: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e != "md"))
+            .collect();
+        p.sort();
+        v.extend(p);
+    }
+    v
+}
+
+pub fn run(args: EvalArgs) -> facecloak::Result<ExitCode> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dataset = args.dataset.unwrap_or_else(|| root.join("../shared/faces"));
     let cache = std::env::var_os("FACECLOAK_CACHE")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/facecloak")))
         .unwrap_or_else(|| PathBuf::from(".facecloak-cache"))
         .join("eval");
+    let mut variants: Vec<Variant> = args.modes.iter().map(|m| Variant::mode(*m)).collect();
+    for spec in &args.variants {
+        variants.push(parse_variant(spec)?);
+    }
+    let purifiers = args
+        .purifiers
+        .iter()
+        .map(|p| Purifier::parse(p).ok_or_else(|| usage(format!("unknown purifier `{p}`"))))
+        .collect::<facecloak::Result<Vec<_>>>()?;
+    let visibility_photos = if args.visibility_photos.is_empty() {
+        default_visibility_photos(root)
+    } else {
+        args.visibility_photos
+    };
     let opts = EvalOptions {
         dataset,
-        modes,
-        identities,
-        photos,
+        half: args.half,
+        variants,
+        identities: args.identities,
+        photos: args.photos,
+        upscales: args.upscale,
+        purifiers,
+        visibility_photos,
         cache,
-        seed,
+        seed: args.seed,
     };
     let report = facecloak::eval::run(&opts, |line| eprintln!("{line}"))?;
+    let out = &args.out;
     let io_err = |source| facecloak::Error::Io {
         path: out.to_path_buf(),
         source,
     };
     std::fs::create_dir_all(out).map_err(io_err)?;
-    std::fs::write(
-        out.join("report.json"),
-        serde_json::to_string_pretty(&report).expect("report serialises"),
-    )
-    .map_err(io_err)?;
-    let chart = out.join("protection.png");
-    facecloak::eval::plot(&report)
-        .save(&chart)
-        .map_err(|e| facecloak::Error::Encode {
-            path: chart.clone(),
+    let json = serde_json::to_string_pretty(&report).map_err(|e| usage(e.to_string()))?;
+    std::fs::write(out.join("report.json"), json).map_err(io_err)?;
+    let save = |img: image::RgbImage, name: &str| {
+        let path = out.join(name);
+        img.save(&path).map_err(|e| facecloak::Error::Encode {
+            path: path.clone(),
             source: Box::new(e),
-        })?;
+        })
+    };
+    save(facecloak::eval::frontier(&report), "frontier.png")?;
+    let store = facecloak::models::ModelStore::locate(None)?;
+    save(
+        facecloak::eval::contact_sheet(&store, &opts.visibility_photos, &opts.variants, opts.seed)?,
+        "contact-sheet.png",
+    )?;
     let md = markdown(&report);
     std::fs::write(out.join("report.md"), &md).map_err(io_err)?;
     println!("{md}");

@@ -1,0 +1,84 @@
+//! The surrogate ensemble: one loss and one gradient from several recognisers.
+
+use ndarray::{Array2, Array4, ArrayView4};
+
+use crate::Result;
+use crate::models::{ModelStore, SURROGATES};
+use crate::recognise::{GradientGraph, cosine};
+
+/// How far below each surrogate's match threshold the optimiser aims, so the cloak survives
+/// re-encoding and resizing.
+const SAFETY_MARGIN: f32 = 0.15;
+
+/// How sharply the ensemble weights favour the surrogate furthest above its match threshold.
+const WEIGHT_TEMPERATURE: f32 = 0.1;
+
+pub(super) struct Ensemble {
+    graphs: Vec<GradientGraph>,
+}
+
+impl Ensemble {
+    pub(super) fn new(store: &ModelStore) -> Result<Self> {
+        let graphs = SURROGATES
+            .iter()
+            .map(|info| GradientGraph::new(store, info))
+            .collect::<Result<_>>()?;
+        Ok(Self { graphs })
+    }
+
+    /// Embeddings of aligned faces under every surrogate.
+    pub(super) fn embed(&mut self, faces: ArrayView4<f32>) -> Result<Vec<Array2<f32>>> {
+        self.graphs
+            .iter_mut()
+            .map(|g| {
+                let dim = g.info.embedding_dim.unwrap_or(1);
+                let dummy = Array2::<f32>::ones((faces.shape()[0], dim));
+                Ok(g.eval(faces, dummy.view())?.embedding)
+            })
+            .collect()
+    }
+
+    /// d(weighted cosine to the originals)/d(crops) for a batch of views of one face.
+    /// Each surrogate's gradient is normalised so none dominates by scale; the one that still
+    /// recognises the face best (relative to its threshold) gets the most weight.
+    pub(super) fn gradient(
+        &mut self,
+        batch: ArrayView4<f32>,
+        originals: &[Array2<f32>],
+    ) -> Result<Array4<f32>> {
+        let n = batch.shape()[0];
+        let mut total = Array4::<f32>::zeros(batch.raw_dim());
+        for (graph, orig) in self.graphs.iter_mut().zip(originals) {
+            let targets = Array2::from_shape_fn((n, orig.shape()[1]), |(_, j)| orig[[0, j]]);
+            let out = graph.eval(batch, targets.view())?;
+            let norm = out
+                .grad
+                .iter()
+                .map(|v| v * v)
+                .sum::<f32>()
+                .sqrt()
+                .max(1e-12);
+            let threshold = graph.info.match_threshold.unwrap_or(0.3);
+            let margin = out.loss.mean().unwrap_or(1.0) - (threshold - SAFETY_MARGIN);
+            let weight = (margin / WEIGHT_TEMPERATURE).clamp(-4.0, 4.0).exp();
+            total.scaled_add(weight / norm, &out.grad);
+        }
+        Ok(total)
+    }
+
+    /// Per surrogate: (name, cosine similarity of `after` to `before`).
+    pub(super) fn similarities(
+        &self,
+        before: &[Array2<f32>],
+        after: &[Array2<f32>],
+    ) -> Vec<(String, f32)> {
+        self.graphs
+            .iter()
+            .zip(before.iter().zip(after))
+            .map(|(g, (o, a))| {
+                let (o, a) = (o.row(0).to_vec(), a.row(0).to_vec());
+                (g.info.name.to_string(), cosine(&o, &a))
+            })
+            .collect()
+    }
+}

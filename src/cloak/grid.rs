@@ -1,0 +1,151 @@
+//! The working grid the optimiser runs on: the face's region at about one pixel per face-crop
+//! pixel. Recognisers only ever see the 112×112 crop, so finer detail is invisible to them; on a
+//! large face the optimiser works on a block-averaged copy and its change is carried back to full
+//! resolution by bilinear interpolation, which keeps cost independent of the photo's size and the
+//! change free of pixel-level noise.
+
+use ndarray::Array3;
+
+use crate::geometry::{Rect, Similarity};
+
+pub(super) struct Grid {
+    /// Photo pixels per working pixel, along each axis.
+    factor: usize,
+    region: Rect,
+    pub(super) w: usize,
+    pub(super) h: usize,
+}
+
+impl Grid {
+    pub(super) fn new(to_face: &Similarity, region: Rect) -> Self {
+        let factor = ((1.0 / to_face.scale()).floor() as usize).max(1);
+        Self {
+            factor,
+            region,
+            w: (region.w as usize).div_ceil(factor),
+            h: (region.h as usize).div_ceil(factor),
+        }
+    }
+
+    /// The whole grid as a rectangle in its own coordinates.
+    pub(super) fn rect(&self) -> Rect {
+        Rect {
+            x: 0,
+            y: 0,
+            w: self.w as u32,
+            h: self.h as u32,
+        }
+    }
+
+    /// Working pixel (i, j) sits at photo point region + (i + ½)·f − ½.
+    pub(super) fn transform(&self, to_face: &Similarity) -> Similarity {
+        let f = self.factor as f32;
+        let origin = [
+            self.region.x as f32 + 0.5 * f - 0.5,
+            self.region.y as f32 + 0.5 * f - 0.5,
+        ];
+        let [tx, ty] = to_face.apply(origin);
+        Similarity {
+            a: to_face.a * f,
+            b: to_face.b * f,
+            tx,
+            ty,
+        }
+    }
+
+    /// Region planes (3×H×W) → working planes, each the mean of its block.
+    pub(super) fn down(&self, x: &Array3<f32>) -> Array3<f32> {
+        if self.factor == 1 {
+            return x.clone();
+        }
+        let f = self.factor;
+        let (_, hh, ww) = x.dim();
+        Array3::from_shape_fn((3, self.h, self.w), |(c, j, i)| {
+            let (y0, x0) = (j * f, i * f);
+            let (y1, x1) = ((y0 + f).min(hh), (x0 + f).min(ww));
+            let mut sum = 0.0;
+            for y in y0..y1 {
+                for xx in x0..x1 {
+                    sum += x[[c, y, xx]];
+                }
+            }
+            sum / ((y1 - y0) * (x1 - x0)) as f32
+        })
+    }
+
+    /// Working planes → region planes (3×H×W), bilinearly between working pixel centres.
+    pub(super) fn up(&self, d: &Array3<f32>) -> Array3<f32> {
+        if self.factor == 1 {
+            return d.clone();
+        }
+        let f = self.factor as f32;
+        let (hh, ww) = (self.region.h as usize, self.region.w as usize);
+        let coord = |p: usize, n: usize| {
+            let s = ((p as f32 + 0.5) / f - 0.5).clamp(0.0, (n - 1) as f32);
+            let i0 = s.floor() as usize;
+            (i0, (i0 + 1).min(n - 1), s - i0 as f32)
+        };
+        let xs: Vec<_> = (0..ww).map(|x| coord(x, self.w)).collect();
+        let ys: Vec<_> = (0..hh).map(|y| coord(y, self.h)).collect();
+        Array3::from_shape_fn((3, hh, ww), |(c, y, x)| {
+            let (y0, y1, fy) = ys[y];
+            let (x0, x1, fx) = xs[x];
+            let top = d[[c, y0, x0]] * (1.0 - fx) + d[[c, y0, x1]] * fx;
+            let bottom = d[[c, y1, x0]] * (1.0 - fx) + d[[c, y1, x1]] * fx;
+            top * (1.0 - fy) + bottom * fy
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_face_gets_a_coarser_grid_that_round_trips_smooth_changes() {
+        let to_face = Similarity {
+            a: 0.25,
+            b: 0.0,
+            tx: 0.0,
+            ty: 0.0,
+        };
+        let region = Rect {
+            x: 10,
+            y: 20,
+            w: 103,
+            h: 90,
+        };
+        let g = Grid::new(&to_face, region);
+        assert_eq!((g.w, g.h), (26, 23));
+        // A working pixel's centre maps to where its block's centre maps.
+        let t = g.transform(&to_face);
+        let centre = to_face.apply([10.0 + 1.5, 20.0 + 1.5]);
+        let got = t.apply([0.0, 0.0]);
+        assert!((got[0] - centre[0]).abs() < 1e-4 && (got[1] - centre[1]).abs() < 1e-4);
+        // A linear ramp survives down → up away from the borders.
+        let ramp =
+            Array3::from_shape_fn((3, 90, 103), |(_, y, x)| 0.01 * x as f32 + 0.002 * y as f32);
+        let back = g.up(&g.down(&ramp));
+        assert!((back[[0, 45, 50]] - ramp[[0, 45, 50]]).abs() < 1e-3);
+    }
+
+    #[test]
+    fn a_small_face_is_worked_on_at_full_resolution() {
+        let to_face = Similarity {
+            a: 1.2,
+            b: 0.1,
+            tx: 0.0,
+            ty: 0.0,
+        };
+        let region = Rect {
+            x: 0,
+            y: 0,
+            w: 40,
+            h: 30,
+        };
+        let g = Grid::new(&to_face, region);
+        assert_eq!((g.w, g.h), (40, 30));
+        let x = Array3::from_shape_fn((3, 30, 40), |(c, y, x)| (c + y + x) as f32);
+        assert_eq!(g.up(&g.down(&x)), x);
+    }
+}

@@ -1,0 +1,82 @@
+//! The scraped-database protocol: a gallery holds each protected person's *cloaked* photos among
+//! everyone else's clean ones; a clean photo of the person is the probe. The person is protected
+//! when the nearest gallery face (by the judge's cosine similarity) belongs to someone else.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::embed::Embeddings;
+use crate::recognise::cosine;
+
+/// Protection measured by one judge under one condition.
+#[derive(Debug, Clone, Serialize)]
+pub struct Protection {
+    pub probes: usize,
+    /// Share of probes whose nearest gallery face is someone else.
+    pub rank1: f64,
+    /// Share of probes with none of their own photos among the five nearest.
+    pub top5: f64,
+    /// Share of (clean probe, own gallery photo) pairs the judge would still call a match.
+    pub verification: f64,
+    /// Mean cosine distance from a probe to the nearest of its own gallery photos.
+    pub own_distance: f64,
+    /// Gallery photos of protected people in which no face was found at all.
+    pub faces_lost: usize,
+}
+
+/// `identity[i]` and `protected[i]` describe photo i; `clean[i]` is its clean embedding; `own`
+/// replaces the protected photos' gallery embeddings.
+pub fn measure(
+    judge: usize,
+    threshold: f32,
+    identity: &[usize],
+    protected: &[bool],
+    clean: &[Embeddings],
+    own: &HashMap<usize, Embeddings>,
+) -> Protection {
+    let (mut probes, mut rank1, mut top5, mut pairs, mut matches, mut dist) =
+        (0usize, 0usize, 0usize, 0usize, 0usize, 0.0);
+    for p in 0..identity.len() {
+        let Some(probe) = clean[p].as_ref().filter(|_| protected[p]) else {
+            continue;
+        };
+        let probe = &probe[judge];
+        let mut gallery: Vec<(f32, bool)> = Vec::with_capacity(identity.len());
+        for g in 0..identity.len() {
+            if g == p {
+                continue;
+            }
+            let same = identity[g] == identity[p];
+            let emb = if same {
+                own.get(&g).and_then(|e| e.as_ref())
+            } else {
+                clean[g].as_ref()
+            };
+            if let Some(e) = emb {
+                gallery.push((cosine(probe, &e[judge]), same));
+            }
+        }
+        probes += 1;
+        gallery.sort_by(|a, b| b.0.total_cmp(&a.0));
+        if gallery.first().is_none_or(|g| !g.1) {
+            rank1 += 1;
+        }
+        if gallery.iter().take(5).all(|g| !g.1) {
+            top5 += 1;
+        }
+        let own_sims: Vec<f32> = gallery.iter().filter(|g| g.1).map(|g| g.0).collect();
+        pairs += own_sims.len();
+        matches += own_sims.iter().filter(|s| **s >= threshold).count();
+        dist += 1.0 - f64::from(own_sims.iter().copied().fold(-1.0f32, f32::max));
+    }
+    let n = probes.max(1) as f64;
+    Protection {
+        probes,
+        rank1: rank1 as f64 / n,
+        top5: top5 as f64 / n,
+        verification: matches as f64 / pairs.max(1) as f64,
+        own_distance: dist / n,
+        faces_lost: own.values().filter(|e| e.is_none()).count(),
+    }
+}

@@ -1,0 +1,140 @@
+//! What people see: how much a cloak changes the face, judged where they look (the face box and a
+//! little around it) at the size a feed shows the photo and at 100 %, with SSIMULACRA2 — a
+//! perceptual metric on which 90 is visually lossless, 70 is about a JPEG at quality 75, 50 is
+//! clearly visible.
+
+use image::RgbImage;
+use image::imageops::{FilterType, crop_imm, resize};
+use serde::Serialize;
+use ssimulacra2::{ColorPrimaries, Rgb, TransferCharacteristic, compute_frame_ssimulacra2};
+
+use crate::geometry::Rect;
+
+/// Long side of a photo as a feed shows it.
+pub const DISPLAY_LONG_SIDE: f32 = 1080.0;
+
+/// Share of the face box added on every side before judging it.
+pub const FACE_PADDING: f32 = 0.2;
+
+/// How visible a cloak is on one face.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FaceQuality {
+    /// SSIMULACRA2 of the padded face box with the photo scaled to a 1080 px long side.
+    pub display: f64,
+    /// SSIMULACRA2 of the padded face box at 100 %.
+    pub full: f64,
+}
+
+impl FaceQuality {
+    /// A plain-words rating of the feed-size score (bands in the README).
+    pub fn rating(&self) -> &'static str {
+        rating(self.display)
+    }
+}
+
+/// "invisible" from 80, "slight" from 65, "visible" below.
+pub fn rating(score: f64) -> &'static str {
+    if score >= 80.0 {
+        "invisible"
+    } else if score >= 65.0 {
+        "slight"
+    } else {
+        "visible"
+    }
+}
+
+/// Scale at which a `width`×`height` photo is shown in a feed.
+pub fn display_scale(width: u32, height: u32) -> f32 {
+    DISPLAY_LONG_SIDE / width.max(height).max(1) as f32
+}
+
+/// SSIMULACRA2 of two same-sized images; 100 when they are too small to judge (under 8 px).
+pub fn ssimulacra2(a: &RgbImage, b: &RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let (w, h) = a.dimensions();
+    if w < 8 || h < 8 {
+        return 100.0;
+    }
+    let frame = |img: &RgbImage| {
+        let data = img
+            .pixels()
+            .map(|p| p.0.map(|v| f32::from(v) / 255.0))
+            .collect();
+        Rgb::new(
+            data,
+            w as usize,
+            h as usize,
+            TransferCharacteristic::SRGB,
+            ColorPrimaries::BT709,
+        )
+    };
+    match (frame(a), frame(b)) {
+        (Ok(fa), Ok(fb)) => compute_frame_ssimulacra2(fa, fb).unwrap_or(100.0),
+        _ => 100.0,
+    }
+}
+
+/// SSIMULACRA2 of `rect` in two same-sized images, with both scaled by `scale` first.
+pub fn region_score(a: &RgbImage, b: &RgbImage, rect: Rect, scale: f32) -> f64 {
+    let crop = |img: &RgbImage| {
+        let c = crop_imm(img, rect.x, rect.y, rect.w, rect.h).to_image();
+        if (scale - 1.0).abs() < 1e-3 {
+            return c;
+        }
+        let w = ((rect.w as f32 * scale).round() as u32).max(1);
+        let h = ((rect.h as f32 * scale).round() as u32).max(1);
+        resize(&c, w, h, FilterType::Triangle)
+    };
+    ssimulacra2(&crop(a), &crop(b))
+}
+
+/// How visible the change between `original` and `cloaked` is on the face with detector box
+/// `face`, within photos of `photo_w`×`photo_h` (the images may be a region of the photo, with
+/// `face` in their coordinates).
+pub fn face_quality(
+    original: &RgbImage,
+    cloaked: &RgbImage,
+    face: Rect,
+    photo_w: u32,
+    photo_h: u32,
+) -> FaceQuality {
+    let padded = face.padded(FACE_PADDING, original.width(), original.height());
+    FaceQuality {
+        display: region_score(original, cloaked, padded, display_scale(photo_w, photo_h)),
+        full: region_score(original, cloaked, padded, 1.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn textured(w: u32, h: u32) -> RgbImage {
+        RgbImage::from_fn(w, h, |x, y| {
+            let v = (128.0 + 60.0 * ((x as f32 / 5.0).sin() * (y as f32 / 7.0).cos())) as u8;
+            image::Rgb([v, v.wrapping_add(10), v.wrapping_sub(10)])
+        })
+    }
+
+    #[test]
+    fn identical_faces_score_100_and_noise_scores_lower() {
+        let a = textured(200, 160);
+        let face = Rect {
+            x: 50,
+            y: 40,
+            w: 100,
+            h: 80,
+        };
+        let same = face_quality(&a, &a, face, 200, 160);
+        assert!(same.display > 99.0 && same.full > 99.0, "{same:?}");
+        let mut b = a.clone();
+        for (i, p) in b.pixels_mut().enumerate() {
+            let n = if (i * 7919) % 13 < 6 { 12 } else { -12 };
+            p.0 = p.0.map(|v| (i32::from(v) + n).clamp(0, 255) as u8);
+        }
+        let noisy = face_quality(&a, &b, face, 200, 160);
+        assert!(noisy.full < 80.0, "{noisy:?}");
+        assert_eq!(rating(noisy.full.min(64.0)), "visible");
+        assert_eq!(rating(same.display), "invisible");
+    }
+}
