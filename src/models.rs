@@ -120,6 +120,9 @@ pub fn all() -> Vec<&'static ModelInfo> {
 #[derive(Debug, Clone)]
 pub struct ModelStore {
     dir: PathBuf,
+    /// `dir` and the folders searched after it: a file missing from `dir` (the app's bundled
+    /// resources leave out the evaluation-only judge) is taken from the next folder that has it.
+    searched: Vec<PathBuf>,
     resource_dir: Option<PathBuf>,
     intra_threads: usize,
 }
@@ -143,13 +146,16 @@ impl ModelStore {
             }
             searched.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
         }
-        let dir = searched
+        let Some(first) = searched
             .iter()
-            .find(|d| d.join(DETECTOR.file).is_file())
-            .cloned()
-            .ok_or(Error::ModelsMissing { searched })?;
+            .position(|d| d.join(DETECTOR.file).is_file())
+        else {
+            return Err(Error::ModelsMissing { searched });
+        };
+        let searched = searched.split_off(first);
         Ok(Self {
-            dir,
+            dir: searched[0].clone(),
+            searched,
             resource_dir: resource_dir.map(Path::to_path_buf),
             intra_threads: 1,
         })
@@ -166,7 +172,11 @@ impl ModelStore {
     }
 
     pub fn path(&self, file: &str) -> PathBuf {
-        self.dir.join(file)
+        self.searched
+            .iter()
+            .map(|d| d.join(file))
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| self.dir.join(file))
     }
 
     /// The one session builder: every model is opened here, with the same runtime and threading.

@@ -42,8 +42,8 @@ fn jpeg(img: &RgbImage) -> Vec<u8> {
 }
 
 /// The face box (with a margin) from the original and the cloaked photo, at 100 % zoom, as JPEG
-/// bytes, with the face's SSIMULACRA2 at feed size (what people would see; 100 if the sizes differ
-/// is never claimed: 0 then).
+/// bytes, with the face's SSIMULACRA2 at feed size (0 when the two photos differ in size, so a
+/// mismatch never reads as invisible).
 pub fn face_pair(
     original: &Path,
     cloaked: &Path,
@@ -62,7 +62,7 @@ pub fn face_pair(
     let r = bbox_rect(&grown, w, h);
     let crop = |img: &RgbImage| imageops::crop_imm(img, r.x, r.y, r.w, r.h).to_image();
     let quality = if a.dimensions() == b.dimensions() {
-        crate::visibility::face_quality(&a, &b, bbox_rect(bbox, w, h), w, h).display
+        crate::visibility::feed_score(&a, &b, bbox_rect(bbox, w, h))
     } else {
         0.0
     };

@@ -74,18 +74,31 @@ pub fn ssimulacra2(a: &RgbImage, b: &RgbImage) -> f64 {
     }
 }
 
-/// SSIMULACRA2 of `rect` in two same-sized images, with both scaled by `scale` first.
-pub fn region_score(a: &RgbImage, b: &RgbImage, rect: Rect, scale: f32) -> f64 {
-    let crop = |img: &RgbImage| {
-        let c = crop_imm(img, rect.x, rect.y, rect.w, rect.h).to_image();
-        if (scale - 1.0).abs() < 1e-3 {
+/// A rectangle of a photo as shown at a scale: every image is cut and resized the same way, so
+/// a reference can be prepared once and compared with many candidates.
+#[derive(Debug, Clone, Copy)]
+pub struct View {
+    pub rect: Rect,
+    pub scale: f32,
+}
+
+impl View {
+    pub fn of(&self, img: &RgbImage) -> RgbImage {
+        let r = self.rect;
+        let c = crop_imm(img, r.x, r.y, r.w, r.h).to_image();
+        if (self.scale - 1.0).abs() < 1e-3 {
             return c;
         }
-        let w = ((rect.w as f32 * scale).round() as u32).max(1);
-        let h = ((rect.h as f32 * scale).round() as u32).max(1);
+        let w = ((r.w as f32 * self.scale).round() as u32).max(1);
+        let h = ((r.h as f32 * self.scale).round() as u32).max(1);
         resize(&c, w, h, FilterType::Triangle)
-    };
-    ssimulacra2(&crop(a), &crop(b))
+    }
+}
+
+/// SSIMULACRA2 of `rect` in two same-sized images, with both scaled by `scale` first.
+pub fn region_score(a: &RgbImage, b: &RgbImage, rect: Rect, scale: f32) -> f64 {
+    let view = View { rect, scale };
+    ssimulacra2(&view.of(a), &view.of(b))
 }
 
 /// How visible the change between `original` and `cloaked` is on the face with detector box
@@ -103,6 +116,17 @@ pub fn face_quality(
         display: region_score(original, cloaked, padded, display_scale(photo_w, photo_h)),
         full: region_score(original, cloaked, padded, 1.0),
     }
+}
+
+/// [`FaceQuality::display`] alone, for whole photos.
+pub fn feed_score(original: &RgbImage, cloaked: &RgbImage, face: Rect) -> f64 {
+    let (w, h) = original.dimensions();
+    region_score(
+        original,
+        cloaked,
+        face.padded(FACE_PADDING, w, h),
+        display_scale(w, h),
+    )
 }
 
 #[cfg(test)]
@@ -129,7 +153,7 @@ mod tests {
         assert!(same.display > 99.0 && same.full > 99.0, "{same:?}");
         let mut b = a.clone();
         for (i, p) in b.pixels_mut().enumerate() {
-            let n = if (i * 7919) % 13 < 6 { 12 } else { -12 };
+            let n = if (i * 7919) % 13 < 6 { 30 } else { -30 };
             p.0 = p.0.map(|v| (i32::from(v) + n).clamp(0, 255) as u8);
         }
         let noisy = face_quality(&a, &b, face, 200, 160);

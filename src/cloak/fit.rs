@@ -6,7 +6,9 @@ use ndarray::Array3;
 
 use crate::geometry::Rect;
 use crate::planes::apply_region;
-use crate::visibility::{FACE_PADDING, FaceQuality, display_scale, face_quality, region_score};
+use crate::visibility::{
+    FACE_PADDING, FaceQuality, View, display_scale, face_quality, ssimulacra2,
+};
 
 pub(super) struct Target<'a> {
     /// The face's region of the photo, as it was.
@@ -35,15 +37,17 @@ pub(super) fn fit_quality(t: &Target, delta: &mut Array3<f32>) -> Fitted {
         w: t.original.width(),
         h: t.original.height(),
     };
-    let padded = t.face.padded(FACE_PADDING, whole.w, whole.h);
-    let scale = display_scale(t.photo_size.0, t.photo_size.1);
+    let view = View {
+        rect: t.face.padded(FACE_PADDING, whole.w, whole.h),
+        scale: display_scale(t.photo_size.0, t.photo_size.1),
+    };
+    // The original's side of every comparison is the same: cut and scale it once.
+    let reference = view.of(t.original);
     let score_at = |k: f32| {
         let scaled = delta.mapv(|v| v * k);
-        region_score(
-            t.original,
-            &apply_region(t.original, whole, t.x0, &scaled),
-            padded,
-            scale,
+        ssimulacra2(
+            &reference,
+            &view.of(&apply_region(t.original, whole, t.x0, &scaled)),
         )
     };
     let mut kept = 1.0f32;

@@ -101,21 +101,20 @@ impl Grid {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_large_face_gets_a_coarser_grid_that_round_trips_smooth_changes() {
+    /// A face seen at `a` (+ rotation `b`) crop pixels per photo pixel, over a region at (x, y).
+    fn grid(a: f32, b: f32, [x, y, w, h]: [u32; 4]) -> (Similarity, Grid) {
         let to_face = Similarity {
-            a: 0.25,
-            b: 0.0,
+            a,
+            b,
             tx: 0.0,
             ty: 0.0,
         };
-        let region = Rect {
-            x: 10,
-            y: 20,
-            w: 103,
-            h: 90,
-        };
-        let g = Grid::new(&to_face, region);
+        (to_face, Grid::new(&to_face, Rect { x, y, w, h }))
+    }
+
+    #[test]
+    fn a_large_face_gets_a_coarser_grid_that_round_trips_smooth_changes() {
+        let (to_face, g) = grid(0.25, 0.0, [10, 20, 103, 90]);
         assert_eq!((g.w, g.h), (26, 23));
         // A working pixel's centre maps to where its block's centre maps.
         let t = g.transform(&to_face);
@@ -131,19 +130,7 @@ mod tests {
 
     #[test]
     fn a_small_face_is_worked_on_at_full_resolution() {
-        let to_face = Similarity {
-            a: 1.2,
-            b: 0.1,
-            tx: 0.0,
-            ty: 0.0,
-        };
-        let region = Rect {
-            x: 0,
-            y: 0,
-            w: 40,
-            h: 30,
-        };
-        let g = Grid::new(&to_face, region);
+        let (_, g) = grid(1.2, 0.1, [0, 0, 40, 30]);
         assert_eq!((g.w, g.h), (40, 30));
         let x = Array3::from_shape_fn((3, 30, 40), |(c, y, x)| (c + y + x) as f32);
         assert_eq!(g.up(&g.down(&x)), x);

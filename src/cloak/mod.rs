@@ -30,7 +30,7 @@ use crate::align::face_transform;
 use crate::detect::Face;
 use crate::geometry::{Rect, bbox_rect, within};
 use crate::models::ModelStore;
-use crate::planes::{add_region, region_planes};
+use crate::planes::{add_region, apply_region, region_planes};
 use crate::visibility::FaceQuality;
 use crate::warp::{Resampler, footprint};
 
@@ -162,7 +162,7 @@ impl Cloaker {
             w: region.w,
             h: region.h,
         };
-        let cloaked = crate::planes::apply_region(&sub, local, &x0, &delta);
+        let cloaked = apply_region(&sub, local, &x0, &delta);
         let crop1 = base
             .forward(region_planes(&cloaked, local).view())
             .insert_axis(Axis(0));

@@ -1,21 +1,13 @@
 //! Pictures for people: the protection-vs-visibility frontier, and a contact sheet of faces at
 //! feed size so anyone can judge a cloak by eye.
 
-use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-
-use image::imageops::{FilterType, crop_imm, overlay, resize};
+use image::imageops::overlay;
 use image::{Rgb, RgbImage};
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
-use super::{EvalReport, Purifier, Variant, rank1};
-use crate::Result;
-use crate::cloak::Cloaker;
-use crate::detect::Detector;
-use crate::geometry::bbox_rect;
-use crate::models::{JUDGES, ModelStore};
-use crate::visibility::{FACE_PADDING, display_scale};
+use super::{EvalReport, Purifier, rank1};
+use crate::models::JUDGES;
 
 const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
@@ -100,64 +92,34 @@ pub fn frontier(r: &EvalReport) -> RgbImage {
     RgbImage::from_raw(w, h, buf).unwrap_or_else(|| RgbImage::new(w, h))
 }
 
-/// One row per photo: its first face (box padded by 20 %) at feed size, original first, then
-/// each variant's cloak.
-pub fn contact_sheet(
-    store: &ModelStore,
-    photos: &[PathBuf],
-    variants: &[Variant],
-    seed: u64,
-) -> Result<RgbImage> {
-    let mut det = Detector::new(store)?;
-    let mut cloaker = Cloaker::new(store)?;
-    let never = AtomicBool::new(false);
-    let mut rows: Vec<Vec<RgbImage>> = Vec::new();
-    for path in photos {
-        let Ok(img) = crate::io::load_rgb(path) else {
-            continue;
-        };
-        let faces = det.detect(&img)?;
-        let Some(face) = faces.first() else {
-            continue;
-        };
-        let (w, h) = img.dimensions();
-        let padded = bbox_rect(&face.bbox, w, h).padded(FACE_PADDING, w, h);
-        let s = display_scale(w, h);
-        let tile = |im: &RgbImage| {
-            let c = crop_imm(im, padded.x, padded.y, padded.w, padded.h).to_image();
-            let (tw, th) = (
-                ((padded.w as f32 * s).round() as u32).max(1),
-                ((padded.h as f32 * s).round() as u32).max(1),
-            );
-            resize(&c, tw, th, FilterType::Triangle)
-        };
-        let mut row = vec![tile(&img)];
-        for v in variants {
-            let c = cloaker.cloak_photo(&img, &[face], &v.params, seed, &never)?;
-            row.push(tile(&c.image));
-        }
-        rows.push(row);
-    }
+/// Rows of tiles laid out on white, each column as wide as its widest tile.
+pub(super) fn contact_sheet(rows: &[Vec<RgbImage>]) -> RgbImage {
     let gap = 8u32;
-    let cols = variants.len() + 1;
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let col_w: Vec<u32> = (0..cols)
-        .map(|c| rows.iter().map(|r| r[c].width()).max().unwrap_or(1))
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|t| t.width())
+                .max()
+                .unwrap_or(1)
+        })
+        .collect();
+    let row_h: Vec<u32> = rows
+        .iter()
+        .map(|r| r.iter().map(|t| t.height()).max().unwrap_or(1))
         .collect();
     let width = col_w.iter().sum::<u32>() + gap * (cols as u32 + 1);
-    let height = rows
-        .iter()
-        .map(|r| r.iter().map(|t| t.height()).max().unwrap_or(1) + gap)
-        .sum::<u32>()
-        + gap;
-    let mut sheet = RgbImage::from_pixel(width, height, Rgb([255, 255, 255]));
+    let height = row_h.iter().map(|h| h + gap).sum::<u32>() + gap;
+    let mut sheet = RgbImage::from_pixel(width.max(1), height.max(1), Rgb([255, 255, 255]));
     let mut y = gap;
-    for row in &rows {
+    for (row, h) in rows.iter().zip(&row_h) {
         let mut x = gap;
-        for (c, t) in row.iter().enumerate() {
+        for (t, w) in row.iter().zip(&col_w) {
             overlay(&mut sheet, t, i64::from(x), i64::from(y));
-            x += col_w[c] + gap;
+            x += w + gap;
         }
-        y += row.iter().map(|t| t.height()).max().unwrap_or(1) + gap;
+        y += h + gap;
     }
-    Ok(sheet)
+    sheet
 }

@@ -2,7 +2,7 @@
 //! embed. Clean photos' embeddings are cached on disk between runs.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use image::RgbImage;
 use ndarray::Axis;
@@ -55,10 +55,7 @@ pub fn embed_all(store: &ModelStore, images: &[&RgbImage]) -> Result<Vec<Embeddi
             || Judges::new(store),
             |j, img| match j {
                 Ok(j) => j.embed(img),
-                Err(e) => Err(crate::Error::Unsupported {
-                    path: PathBuf::new(),
-                    reason: e.to_string(),
-                }),
+                Err(e) => Err(super::flatten_err(e)),
             },
         )
         .collect()

@@ -21,7 +21,8 @@ use image::imageops::{FilterType, resize};
 use rayon::prelude::*;
 use serde::Serialize;
 
-pub use chart::{contact_sheet, frontier};
+use chart::contact_sheet;
+pub use chart::frontier;
 pub use protect::Protection;
 pub use purify::Purifier;
 pub use report::markdown;
@@ -31,7 +32,7 @@ use crate::cloak::{Cloaker, Mode, Params};
 use crate::detect::{Detector, Face};
 use crate::geometry::bbox_rect;
 use crate::models::{ModelStore, Role, recognisers};
-use crate::visibility::FaceQuality;
+use crate::visibility::{FACE_PADDING, FaceQuality, display_scale};
 use crate::{Result, quality};
 
 /// Bump when the optimiser changes, so cached cloaks are not reused across versions.
@@ -124,13 +125,16 @@ pub struct EvalReport {
     pub unprotected: Vec<(u32, Vec<JudgeResult>)>,
     pub results: Vec<VariantResult>,
     pub photo_faces: Vec<PhotoFace>,
+    /// The visibility-only photos' first faces at feed size: original, then each variant.
+    #[serde(skip)]
+    pub contact_sheet: RgbImage,
     pub seconds: f64,
 }
 
-struct Photo {
+struct Photo<I = RgbImage> {
     identity: usize,
     protected: bool,
-    image: RgbImage,
+    image: I,
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> crate::Error + '_ {
@@ -149,7 +153,9 @@ fn list(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(v)
 }
 
-fn scan(opts: &EvalOptions) -> Result<(Vec<(PathBuf, usize, bool)>, Vec<String>)> {
+/// The dataset's photos (as `Photo`s whose image is still to be loaded, by path) and the names
+/// of the half's identities.
+fn scan(opts: &EvalOptions) -> Result<(Vec<Photo<PathBuf>>, Vec<String>)> {
     let people: Vec<PathBuf> = list(&opts.dataset)?
         .into_iter()
         .filter(|p| p.is_dir())
@@ -173,7 +179,11 @@ fn scan(opts: &EvalOptions) -> Result<(Vec<(PathBuf, usize, bool)>, Vec<String>)
                 files.truncate(k.max(3));
             }
         }
-        out.extend(files.into_iter().map(|f| (f, id, protected)));
+        out.extend(files.into_iter().map(|image| Photo {
+            identity: id,
+            protected,
+            image,
+        }));
     }
     Ok((out, half_names))
 }
@@ -221,7 +231,7 @@ fn cloak_cached(
     let png = opts.cache.join(format!("{key}.png"));
     let meta = opts.cache.join(format!("{key}.json"));
     if let (Ok(img), Ok(m)) = (image::open(&png), std::fs::read_to_string(&meta))
-        && let Ok(v) = serde_json::from_str::<[f64; 5]>(&m)
+        && let Ok(v) = serde_json::from_str::<[f64; 4]>(&m)
     {
         return Ok(Cloaked {
             posted: img.into_rgb8(),
@@ -257,7 +267,7 @@ fn cloak_cached(
     let _ = posted.save(&png);
     let _ = std::fs::write(
         &meta,
-        serde_json::to_string(&[q.display, q.full, face_ssim, seconds, 0.0]).unwrap_or_default(),
+        serde_json::to_string(&[q.display, q.full, face_ssim, seconds]).unwrap_or_default(),
     );
     Ok(Cloaked {
         posted,
@@ -318,12 +328,19 @@ pub fn run(opts: &EvalOptions, progress: impl Fn(&str) + Sync) -> Result<EvalRep
     let store = ModelStore::locate(None)?;
     std::fs::create_dir_all(&opts.cache).map_err(io_err(&opts.cache))?;
     let (files, half_identities) = scan(opts)?;
-    let originals: Vec<(RgbImage, usize, bool)> = files
+    let originals: Vec<Photo> = files
         .par_iter()
         // Unreadable files are left out of the evaluation rather than ending it.
-        .filter_map(|(f, id, p)| crate::io::load_rgb(f).ok().map(|img| (img, *id, *p)))
+        .filter_map(|f| {
+            let image = crate::io::load_rgb(&f.image).ok()?;
+            Some(Photo {
+                identity: f.identity,
+                protected: f.protected,
+                image,
+            })
+        })
         .collect();
-    let protected_photos = originals.iter().filter(|p| p.2).count();
+    let protected_photos = originals.iter().filter(|p| p.protected).count();
     progress(&format!(
         "{} photos; {protected_photos} photos of protected people ({:?} half)",
         originals.len(),
@@ -336,10 +353,10 @@ pub fn run(opts: &EvalOptions, progress: impl Fn(&str) + Sync) -> Result<EvalRep
     for &up in &opts.upscales {
         let photos: Vec<Photo> = originals
             .par_iter()
-            .map(|(img, identity, protected)| Photo {
-                identity: *identity,
-                protected: *protected,
-                image: enlarge(img, up),
+            .map(|p| Photo {
+                identity: p.identity,
+                protected: p.protected,
+                image: enlarge(&p.image, up),
             })
             .collect();
         let refs: Vec<&RgbImage> = photos.iter().map(|p| &p.image).collect();
@@ -413,15 +430,15 @@ pub fn run(opts: &EvalOptions, progress: impl Fn(&str) + Sync) -> Result<EvalRep
         }
     }
 
-    let photo_faces = visibility_photos(&store, opts)?;
+    let (photo_faces, contact_sheet) = visibility_photos(&store, opts)?;
     Ok(EvalReport {
         dataset: opts.dataset.clone(),
         half: opts.half,
         half_identities,
         protected_identities: originals
             .iter()
-            .filter(|p| p.2)
-            .map(|p| p.1)
+            .filter(|p| p.protected)
+            .map(|p| p.identity)
             .collect::<std::collections::HashSet<_>>()
             .len(),
         protected_photos,
@@ -430,43 +447,79 @@ pub fn run(opts: &EvalOptions, progress: impl Fn(&str) + Sync) -> Result<EvalRep
         unprotected,
         results,
         photo_faces,
+        contact_sheet,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
 
-/// Cloaks every face of the visibility-only photos with every variant.
-fn visibility_photos(store: &ModelStore, opts: &EvalOptions) -> Result<Vec<PhotoFace>> {
+/// One visibility-only photo cloaked with one variant: its faces' scores, and its first face at
+/// feed size before and after, for the contact sheet.
+struct PhotoCloak {
+    faces: Vec<PhotoFace>,
+    tiles: Option<(RgbImage, RgbImage)>,
+}
+
+/// Cloaks every face of the visibility-only photos with every variant; returns the scores and
+/// the contact sheet (one row per photo with a face: original, then each variant).
+fn visibility_photos(store: &ModelStore, opts: &EvalOptions) -> Result<(Vec<PhotoFace>, RgbImage)> {
     let jobs: Vec<(&PathBuf, &Variant)> = opts
         .visibility_photos
         .iter()
         .flat_map(|p| opts.variants.iter().map(move |v| (p, v)))
         .collect();
-    let per_job: Vec<Vec<PhotoFace>> = jobs
+    let done: Vec<PhotoCloak> = jobs
         .par_iter()
         .map_init(
             || tools(store),
-            |t, (path, variant)| -> Result<Vec<PhotoFace>> {
+            |t, (path, variant)| -> Result<PhotoCloak> {
                 let (det, cloaker) = t.as_mut().map_err(|e| flatten_err(e))?;
                 let Ok(img) = crate::io::load_rgb(path) else {
-                    return Ok(Vec::new());
+                    return Ok(PhotoCloak {
+                        faces: Vec::new(),
+                        tiles: None,
+                    });
                 };
                 let faces: Vec<Face> = det.detect(&img)?;
                 let refs: Vec<&Face> = faces.iter().collect();
                 let never = AtomicBool::new(false);
                 let c = cloaker.cloak_photo(&img, &refs, &variant.params, opts.seed, &never)?;
                 let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-                Ok(c.faces
-                    .iter()
-                    .map(|f| PhotoFace {
-                        variant: variant.name.clone(),
-                        photo: name.clone().unwrap_or_default(),
-                        quality: f.quality,
-                    })
-                    .collect())
+                let tiles = faces.first().map(|f| {
+                    let (w, h) = img.dimensions();
+                    let view = crate::visibility::View {
+                        rect: bbox_rect(&f.bbox, w, h).padded(FACE_PADDING, w, h),
+                        scale: display_scale(w, h),
+                    };
+                    (view.of(&img), view.of(&c.image))
+                });
+                Ok(PhotoCloak {
+                    faces: c
+                        .faces
+                        .iter()
+                        .map(|f| PhotoFace {
+                            variant: variant.name.clone(),
+                            photo: name.clone().unwrap_or_default(),
+                            quality: f.quality,
+                        })
+                        .collect(),
+                    tiles,
+                })
             },
         )
         .collect::<Result<_>>()?;
-    Ok(per_job.into_iter().flatten().collect())
+    // Jobs are photo-major: each photo's variants are consecutive.
+    let rows: Vec<Vec<RgbImage>> = done
+        .chunks(opts.variants.len().max(1))
+        .filter_map(|photo| {
+            let mut row = vec![photo.first()?.tiles.as_ref()?.0.clone()];
+            for v in photo {
+                row.push(v.tiles.as_ref()?.1.clone());
+            }
+            Some(row)
+        })
+        .collect();
+    let faces = done.into_iter().flat_map(|p| p.faces).collect();
+    Ok((faces, contact_sheet(&rows)))
 }
 
 /// Rank-1 protection of one variant at one enlargement, judge and purifier.

@@ -44,16 +44,8 @@ pub fn markdown(r: &EvalReport) -> String {
     }
     if !r.photo_faces.is_empty() {
         s += "\n### Visibility on fixtures and real portraits (feed / 100 %)\n\n| photo |";
-        let variants: Vec<&str> = {
-            let mut v: Vec<&str> = r.photo_faces.iter().map(|f| f.variant.as_str()).collect();
-            v.dedup();
-            v.sort();
-            v.dedup();
-            v
-        };
-        let mut photos: Vec<&str> = r.photo_faces.iter().map(|f| f.photo.as_str()).collect();
-        photos.sort();
-        photos.dedup();
+        let variants = unique(r.photo_faces.iter().map(|f| f.variant.as_str()));
+        let photos = unique(r.photo_faces.iter().map(|f| f.photo.as_str()));
         for v in &variants {
             let _ = write!(s, " {v} |");
         }
@@ -75,21 +67,11 @@ pub fn markdown(r: &EvalReport) -> String {
         }
     }
     s += "\n### Protection: rank-1 (top-5) protected\n\nA person is protected when a clean photo's nearest gallery face is someone else. Held-out judges never take part in making a cloak.\n\n";
-    let purifiers: Vec<Purifier> = {
-        let mut p: Vec<Purifier> = r
-            .results
+    let purifiers: Vec<Purifier> = unique(
+        r.results
             .iter()
-            .flat_map(|v| v.protection.iter().map(|j| j.purifier))
-            .collect();
-        p.dedup();
-        let mut out = Vec::new();
-        for x in p {
-            if !out.contains(&x) {
-                out.push(x);
-            }
-        }
-        out
-    };
+            .flat_map(|v| v.protection.iter().map(|j| j.purifier)),
+    );
     s += "| variant | size | judge | role |";
     for p in &purifiers {
         let _ = write!(s, " {} |", p.name());
@@ -113,16 +95,7 @@ pub fn markdown(r: &EvalReport) -> String {
         }
     }
     for v in &r.results {
-        let judges: Vec<&str> = {
-            let mut j: Vec<&str> = Vec::new();
-            for x in &v.protection {
-                if !j.contains(&x.judge) {
-                    j.push(x.judge);
-                }
-            }
-            j
-        };
-        for judge in judges {
+        for judge in unique(v.protection.iter().map(|j| j.judge)) {
             let rows: Vec<_> = v.protection.iter().filter(|j| j.judge == judge).collect();
             let _ = write!(
                 s,
@@ -155,6 +128,17 @@ pub fn markdown(r: &EvalReport) -> String {
     }
     let _ = writeln!(s, "\nRun time {:.0} s.", r.seconds);
     s
+}
+
+/// The distinct items, in order of first appearance.
+fn unique<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut out = Vec::new();
+    for x in items {
+        if !out.contains(&x) {
+            out.push(x);
+        }
+    }
+    out
 }
 
 fn role(r: Role) -> &'static str {

@@ -14,7 +14,7 @@ pub enum Half {
 /// Which half an identity belongs to, from its folder name alone (FNV-1a parity), so adding or
 /// removing other people never moves anyone across the split.
 pub fn half_of(identity: &str) -> Half {
-    if super::content_hash(identity.as_bytes()) % 2 == 0 {
+    if super::content_hash(identity.as_bytes()).is_multiple_of(2) {
         Half::Tune
     } else {
         Half::Test

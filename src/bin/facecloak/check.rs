@@ -5,9 +5,8 @@ use std::process::ExitCode;
 
 use facecloak::align::{face_transform, warp_face};
 use facecloak::detect::Detector;
-use facecloak::geometry::Rect;
-use facecloak::geometry::bbox_rect;
-use facecloak::models::{JUDGES, ModelStore, Role, SURROGATES};
+use facecloak::geometry::{Rect, bbox_rect};
+use facecloak::models::{ModelStore, Role, recognisers};
 use facecloak::recognise::{Recogniser, cosine};
 use facecloak::{Error, quality};
 use ndarray::Axis;
@@ -51,9 +50,8 @@ pub fn run(original: &Path, cloaked: &Path, json: bool) -> facecloak::Result<Exi
     }
     let store = ModelStore::locate(None)?;
     let faces = Detector::new(&store)?.detect(&a)?;
-    let mut recognisers: Vec<Recogniser> = SURROGATES
-        .iter()
-        .chain(JUDGES.iter())
+    let mut recognisers: Vec<Recogniser> = recognisers()
+        .into_iter()
         .map(|i| Recogniser::new(&store, i))
         .collect::<Result<_, _>>()?;
     let mut checks = Vec::new();

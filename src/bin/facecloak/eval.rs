@@ -123,19 +123,15 @@ pub fn run(args: EvalArgs) -> facecloak::Result<ExitCode> {
     std::fs::create_dir_all(out).map_err(io_err)?;
     let json = serde_json::to_string_pretty(&report).map_err(|e| usage(e.to_string()))?;
     std::fs::write(out.join("report.json"), json).map_err(io_err)?;
-    let save = |img: image::RgbImage, name: &str| {
+    let save = |img: &image::RgbImage, name: &str| {
         let path = out.join(name);
         img.save(&path).map_err(|e| facecloak::Error::Encode {
             path: path.clone(),
             source: Box::new(e),
         })
     };
-    save(facecloak::eval::frontier(&report), "frontier.png")?;
-    let store = facecloak::models::ModelStore::locate(None)?;
-    save(
-        facecloak::eval::contact_sheet(&store, &opts.visibility_photos, &opts.variants, opts.seed)?,
-        "contact-sheet.png",
-    )?;
+    save(&facecloak::eval::frontier(&report), "frontier.png")?;
+    save(&report.contact_sheet, "contact-sheet.png")?;
     let md = markdown(&report);
     std::fs::write(out.join("report.md"), &md).map_err(io_err)?;
     println!("{md}");
