@@ -133,7 +133,7 @@ export class App {
     if (!pair) return;
     $<HTMLImageElement>("before").src = pair.before;
     $<HTMLImageElement>("after").src = pair.after;
-    $("compare-ssim").textContent = `(face change ${rating(pair.quality)}: SSIMULACRA2 ${pair.quality.toFixed(0)} at feed size)`;
+    $("compare-ssim").textContent = `(face change ${rating(pair.quality)}, SSIMULACRA2 ${pair.quality.toFixed(0)})`;
     $("compare").hidden = false;
   }
 
