@@ -36,7 +36,10 @@ pub(super) fn optimise(
     let mut velocity = Array3::<f32>::zeros(x0.raw_dim());
     let step = (3.0 / p.steps as f32).max(0.05);
     // σ in working pixels: the knob is in crop pixels, and a working pixel is 1/scale of them.
-    let sigma = p.smooth / problem.to_face.scale();
+    let lowpass = p.lowpass / problem.to_face.scale();
+    // A smoothed perturbation moves only along smoothed gradients (the blur is its own
+    // adjoint), so the step is taken in the low-frequency space it is projected onto.
+    let sigma = p.smooth.max(p.lowpass) / problem.to_face.scale();
     for step_no in 0..p.steps {
         if stop.load(Ordering::Relaxed) {
             return Err(Error::Cancelled);
@@ -74,6 +77,10 @@ pub(super) fn optimise(
         velocity.mapv_inplace(|v| v * p.momentum);
         velocity.scaled_add(1.0 / l1.max(1e-12), &grad);
         descend(&mut delta, &velocity, problem.budget, x0, step, p.chroma);
+        if lowpass > 0.0 {
+            delta = gaussian(&delta, lowpass);
+            project(&mut delta, problem.budget, x0);
+        }
     }
     Ok(delta)
 }
@@ -114,5 +121,17 @@ fn descend(
                 let moved = *d - step * b * shaped;
                 *d = moved.clamp(-b, b).clamp(-x, 1.0 - x);
             });
+    }
+}
+
+/// Back into each pixel's budget and the valid pixel range.
+fn project(delta: &mut Array3<f32>, budget: &Array2<f32>, x0: &Array3<f32>) {
+    for c in 0..3 {
+        let mut d = delta.index_axis_mut(Axis(0), c);
+        let x = x0.index_axis(Axis(0), c);
+        ndarray::Zip::from(&mut d)
+            .and(budget)
+            .and(&x)
+            .for_each(|d, &b, &x| *d = d.clamp(-b, b).clamp(-x, 1.0 - x));
     }
 }

@@ -64,6 +64,9 @@ pub struct Params {
     pub smooth: f32,
     /// Momentum of the step direction (MI-FGSM); 0 turns it off.
     pub momentum: f32,
+    /// Gaussian σ, in face-crop pixels, the perturbation itself is smoothed with after each
+    /// step, so it stays a low-frequency change of shading; 0 turns it off.
+    pub lowpass: f32,
     /// Largest relative scale change of the jittered alignment (input diversity).
     pub jitter: f32,
     /// Face SSIMULACRA2 (padded face box, photo shown with a 1080 px long side) the result must
@@ -84,6 +87,7 @@ impl Default for Params {
             // half (docs/evaluation.md, ablation), so they are off by default.
             smooth: 0.0,
             momentum: 0.0,
+            lowpass: 0.0,
             jitter: 0.08,
             min_quality: 70.0,
         }
@@ -108,6 +112,7 @@ impl Params {
             "chroma" => self.chroma = num as f32,
             "smooth" => self.smooth = num as f32,
             "momentum" => self.momentum = num as f32,
+            "lowpass" => self.lowpass = num as f32,
             "jitter" => self.jitter = num as f32,
             "min_quality" => self.min_quality = num,
             other => return Err(format!("unknown knob `{other}`")),

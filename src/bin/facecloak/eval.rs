@@ -17,7 +17,7 @@ pub struct EvalArgs {
     #[arg(long, value_delimiter = ',', default_values = ["low", "mid", "high"])]
     modes: Vec<Mode>,
     /// Extra variants of the default mode, as NAME:KNOB=VALUE[,KNOB=VALUE…] (knobs: steps,
-    /// samples, max_change (1/255 units), texture_floor, chroma, smooth, momentum, jitter,
+    /// samples, max_change (1/255 units), texture_floor, chroma, smooth, momentum, lowpass, jitter,
     /// min_quality); repeatable.
     #[arg(long = "variant")]
     variants: Vec<String>,
