@@ -55,6 +55,9 @@ pub enum Error {
 
     #[error(transparent)]
     Shape(#[from] ndarray::ShapeError),
+
+    #[error("cannot write the JSON report: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

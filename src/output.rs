@@ -191,6 +191,9 @@ pub fn write_atomic(target: &Path, bytes: &[u8], overwrite: bool) -> Result<()> 
         .suffix(TEMP_SUFFIX)
         .tempfile_in(dir)
         .map_err(io_err)?;
+    // Held until the file is persisted or dropped: the lock, not the process id in the name,
+    // is what tells a later run that this temporary file is still being written.
+    tmp.as_file().lock().map_err(io_err)?;
     tmp.write_all(bytes).map_err(io_err)?;
     // Temporary files are private; the finished photo gets ordinary permissions.
     #[cfg(unix)]
@@ -210,7 +213,9 @@ pub fn write_atomic(target: &Path, bytes: &[u8], overwrite: bool) -> Result<()> 
 }
 
 /// Removes temporary files left in `dir` by FaceCloak runs that are no longer alive (for example
-/// killed mid-write), so no partial output survives a crash.
+/// killed mid-write), so no partial output survives a crash. A live run holds an exclusive lock
+/// on its temporary file (released by the system when the process dies), so a file that can be
+/// locked, and has not been touched for a few seconds, belongs to nobody.
 pub fn remove_stale_temps(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -218,31 +223,54 @@ pub fn remove_stale_temps(dir: &Path) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        let Some(rest) = name.strip_prefix(TEMP_PREFIX) else {
-            continue;
-        };
-        if !name.ends_with(TEMP_SUFFIX) {
-            continue;
-        }
-        let pid: Option<u32> = rest.split('-').next().and_then(|p| p.parse().ok());
-        if pid.is_some_and(|p| p != std::process::id() && !process_alive(p)) {
+        if name.starts_with(TEMP_PREFIX)
+            && name.ends_with(TEMP_SUFFIX)
+            && is_abandoned(&entry.path())
+        {
             let _ = std::fs::remove_file(entry.path());
         }
     }
 }
 
-fn process_alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") {
-        Path::new(&format!("/proc/{pid}")).exists()
-    } else {
-        // Without a cheap liveness check, assume alive: never delete another run's file.
-        true
-    }
+fn is_abandoned(path: &Path) -> bool {
+    let Ok(file) = std::fs::OpenOptions::new().write(true).open(path) else {
+        return false;
+    };
+    // The age guards the instant between a writer creating its file and locking it.
+    let old = file
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age.as_secs() >= 5);
+    old && file.try_lock().is_ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_unlocked_old_temporary_files_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let make = |name: &str| {
+            let path = dir.path().join(name);
+            let f = std::fs::File::create(&path).unwrap();
+            let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+            f.set_modified(old).unwrap();
+            (path, f)
+        };
+        let (abandoned, f) = make(&format!("{TEMP_PREFIX}1-a{TEMP_SUFFIX}"));
+        drop(f);
+        let (live, f) = make(&format!("{TEMP_PREFIX}2-b{TEMP_SUFFIX}"));
+        f.lock().unwrap();
+        let (fresh, _f) = make("photo.jpg");
+        remove_stale_temps(dir.path());
+        assert!(!abandoned.exists(), "a file nobody holds is removed");
+        assert!(live.exists(), "a file another writer holds is kept");
+        assert!(fresh.exists(), "other files are never touched");
+        drop(f);
+    }
 
     #[test]
     fn every_output_extension_is_listed() {

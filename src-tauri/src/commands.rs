@@ -2,6 +2,7 @@
 //! files and folders are chosen in native dialogs opened from here.
 
 use std::path::PathBuf;
+use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 
 use facecloak::batch::{self, Event, Options};
@@ -34,9 +35,22 @@ pub struct StateView {
 #[tauri::command]
 pub fn state(state: State<'_, AppState>) -> StateView {
     StateView {
-        settings: state.settings.lock().expect("settings").clone(),
-        notice: state.notice.lock().expect("notice").take(),
-        items: state.queue.lock().expect("queue").items().to_vec(),
+        settings: state
+            .settings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone(),
+        notice: state
+            .notice
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take(),
+        items: state
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .items()
+            .to_vec(),
         running: state.running.load(Ordering::SeqCst),
     }
 }
@@ -58,7 +72,10 @@ pub async fn pick_photos(app: AppHandle) -> Added {
 }
 
 fn save(state: &AppState, update: impl FnOnce(&mut Settings)) -> Result<Settings, String> {
-    let mut s = state.settings.lock().expect("settings");
+    let mut s = state
+        .settings
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
     update(&mut s);
     settings::save(&state.settings_path, &s)?;
     Ok(s.clone())
@@ -76,7 +93,11 @@ pub async fn pick_output(app: AppHandle, state: State<'_, AppState>) -> Result<S
             let folder = folder.into_path().map_err(|e| e.to_string())?;
             save(&state, |s| s.out_dir = Some(folder))
         }
-        None => Ok(state.settings.lock().expect("settings").clone()),
+        None => Ok(state
+            .settings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()),
     }
 }
 
@@ -107,8 +128,16 @@ pub async fn start(app: AppHandle, on_event: Channel<Item>) -> Result<Summary, S
         return Err("FaceCloak is already working on the queue.".into());
     }
     state.stop.store(false, Ordering::SeqCst);
-    let settings = state.settings.lock().expect("settings").clone();
-    let inputs = state.queue.lock().expect("queue").pending();
+    let settings = state
+        .settings
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let inputs = state
+        .queue
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .pending();
     let options = Options {
         mode: settings.mode,
         out_dir: settings.out_dir,
@@ -123,7 +152,12 @@ pub async fn start(app: AppHandle, on_event: Channel<Item>) -> Result<Summary, S
             &inputs,
             &options,
             |event: Event| {
-                if let Some(item) = state.queue.lock().expect("queue").apply(&event) {
+                if let Some(item) = state
+                    .queue
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .apply(&event)
+                {
                     let _ = on_event.send(item);
                 }
             },
@@ -132,7 +166,11 @@ pub async fn start(app: AppHandle, on_event: Channel<Item>) -> Result<Summary, S
     })
     .await
     .map_err(|e| format!("The work stopped unexpectedly: {e}"));
-    state.queue.lock().expect("queue").settle();
+    state
+        .queue
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .settle();
     state.running.store(false, Ordering::SeqCst);
     let report = result?.map_err(|e| e.to_string())?;
     Ok(Summary {
@@ -151,7 +189,7 @@ pub fn cancel(state: State<'_, AppState>) {
 
 #[tauri::command]
 pub fn clear(state: State<'_, AppState>) -> Vec<Item> {
-    let mut q = state.queue.lock().expect("queue");
+    let mut q = state.queue.lock().unwrap_or_else(PoisonError::into_inner);
     q.clear();
     q.items().to_vec()
 }
@@ -168,7 +206,7 @@ pub struct BeforeAfter {
 #[tauri::command]
 pub async fn before_after(state: State<'_, AppState>, id: u32) -> Result<BeforeAfter, String> {
     let (input, output, bbox) = {
-        let q = state.queue.lock().expect("queue");
+        let q = state.queue.lock().unwrap_or_else(PoisonError::into_inner);
         let (item, report) = q.report(id).ok_or("That photo has not been cloaked yet.")?;
         let face = report
             .faces
@@ -198,11 +236,11 @@ pub fn open_output(
 ) -> Result<(), String> {
     let folder = match id {
         Some(id) => {
-            let q = state.queue.lock().expect("queue");
+            let q = state.queue.lock().unwrap_or_else(PoisonError::into_inner);
             let (_, report) = q.report(id).ok_or("That photo has not been cloaked yet.")?;
             report.output.parent().map(PathBuf::from).ok_or("The output has no folder.")?
         }
-        None => state.settings.lock().expect("settings").out_dir.clone().ok_or(
+        None => state.settings.lock().unwrap_or_else(PoisonError::into_inner).out_dir.clone().ok_or(
             "Cloaked photos go into a \"cloaked\" folder beside each original; open one from a finished photo.",
         )?,
     };

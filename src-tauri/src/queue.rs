@@ -22,6 +22,7 @@ pub enum Status {
 pub struct Item {
     pub id: u32,
     pub name: String,
+    #[serde(serialize_with = "facecloak::pathname::serialize")]
     pub path: PathBuf,
     /// A small JPEG as a data URL.
     pub thumbnail: Option<String>,
