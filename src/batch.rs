@@ -3,8 +3,8 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -14,16 +14,14 @@ use crate::cloak::{Cloaker, Mode};
 use crate::detect::{Detector, Face};
 use crate::io::load_photo;
 use crate::models::ModelStore;
+use crate::naming::Plan;
 use crate::output::{
     OUTPUT_EXTENSIONS, WriteOptions, encode, output_format, remove_stale_temps, write_atomic,
 };
 use crate::visibility::FaceQuality;
-use crate::{Error, Result, quality};
+use crate::{Error, Result, pathname, quality};
 
-/// Marks an output file name, so outputs are never cloaked again.
-pub const OUTPUT_MARK: &str = ".cloaked.";
-/// The folder outputs go to, beside the inputs, unless an output folder is given.
-pub const OUTPUT_DIR: &str = "cloaked";
+pub use crate::naming::{OUTPUT_DIR, OUTPUT_MARK, is_output};
 /// File extensions picked up when a folder is given.
 pub const EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "webp", "tif", "tiff", "bmp", "gif"];
 
@@ -41,6 +39,8 @@ pub struct Options {
     pub jobs: usize,
     /// Faces whose eyes-to-mouth distance is below this many pixels are left alone.
     pub min_face_px: f32,
+    /// Which of each photo's faces to cloak.
+    pub faces: FaceChoice,
     /// Where the models and runtime live when bundled (the desktop app's resources).
     pub resource_dir: Option<PathBuf>,
 }
@@ -56,7 +56,58 @@ impl Default for Options {
             seed: 0,
             jobs: 0,
             min_face_px: 20.0,
+            faces: FaceChoice::All,
             resource_dir: None,
+        }
+    }
+}
+
+/// Which of a photo's faces to cloak: `all`, the `largest`, or a list of numbers as
+/// `facecloak detect` prints them (`1,3`; from 1, in the detector's order).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum FaceChoice {
+    #[default]
+    All,
+    Largest,
+    Numbers(Vec<usize>),
+}
+
+impl std::str::FromStr for FaceChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "all" => Ok(Self::All),
+            "largest" => Ok(Self::Largest),
+            list => list
+                .split(',')
+                .map(|n| match n.trim().parse::<usize>() {
+                    Ok(n) if n >= 1 => Ok(n),
+                    _ => Err(format!(
+                        "`{s}`: expected all, largest or face numbers from 1 (e.g. 1,3)"
+                    )),
+                })
+                .collect::<Result<_, _>>()
+                .map(Self::Numbers),
+        }
+    }
+}
+
+impl FaceChoice {
+    fn pick<'a>(&self, faces: &'a [Face]) -> Vec<&'a Face> {
+        match self {
+            Self::All => faces.iter().collect(),
+            Self::Largest => faces
+                .iter()
+                .max_by(|a, b| face_size(a).total_cmp(&face_size(b)))
+                .into_iter()
+                .collect(),
+            Self::Numbers(numbers) => faces
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| numbers.contains(&(i + 1)))
+                .map(|(_, f)| f)
+                .collect(),
         }
     }
 }
@@ -75,7 +126,9 @@ pub struct FaceReport {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
+    #[serde(serialize_with = "pathname::serialize")]
     pub input: PathBuf,
+    #[serde(serialize_with = "pathname::serialize")]
     pub output: PathBuf,
     pub faces: Vec<FaceReport>,
     /// Faces found but too small to be recognised, left unchanged.
@@ -90,17 +143,34 @@ pub struct FileReport {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    Started { input: PathBuf },
-    FacesFound { input: PathBuf, faces: usize },
+    Started {
+        #[serde(serialize_with = "pathname::serialize")]
+        input: PathBuf,
+    },
+    FacesFound {
+        #[serde(serialize_with = "pathname::serialize")]
+        input: PathBuf,
+        faces: usize,
+    },
     Done(FileReport),
-    Skipped { input: PathBuf, reason: String },
-    Failed { input: PathBuf, error: String },
+    Skipped {
+        #[serde(serialize_with = "pathname::serialize")]
+        input: PathBuf,
+        reason: String,
+    },
+    Failed {
+        #[serde(serialize_with = "pathname::serialize")]
+        input: PathBuf,
+        error: String,
+    },
 }
 
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
     pub done: Vec<FileReport>,
+    #[serde(serialize_with = "pathname::serialize_pairs")]
     pub skipped: Vec<(PathBuf, String)>,
+    #[serde(serialize_with = "pathname::serialize_pairs")]
     pub failed: Vec<(PathBuf, String)>,
     /// The batch was stopped before every photo was handled.
     pub cancelled: bool,
@@ -172,28 +242,6 @@ fn has_photo_extension(p: &Path) -> bool {
         .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-/// Whether a file is itself a FaceCloak output.
-pub fn is_output(p: &Path) -> bool {
-    p.file_name()
-        .is_some_and(|n| n.to_string_lossy().contains(OUTPUT_MARK))
-}
-
-/// Where the cloaked version of `input` goes: `<stem>.cloaked.<ext>` in the output folder.
-pub fn output_path(input: &Path, ext: &str, out_dir: Option<&Path>) -> PathBuf {
-    // Built from the raw file name, so names that are not valid UTF-8 survive unchanged.
-    let mut name = input.file_stem().unwrap_or_default().to_os_string();
-    name.push(OUTPUT_MARK);
-    name.push(ext);
-    match out_dir {
-        Some(dir) => dir.join(name),
-        None => input
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join(OUTPUT_DIR)
-            .join(name),
-    }
-}
-
 /// One worker's sessions: detector and surrogate ensemble.
 struct Worker {
     detector: Detector,
@@ -230,7 +278,8 @@ pub fn cloak_batch(
     let store = ModelStore::locate(options.resource_dir.as_deref())?.with_intra_threads(1);
     // Load one worker up front, so a broken installation fails the batch once, clearly.
     let pool = Mutex::new(vec![Worker::new(&store)?]);
-    for dir in output_dirs(inputs, options) {
+    let plan = Plan::new(inputs, options.out_dir.as_deref());
+    for dir in plan.dirs() {
         remove_stale_temps(&dir);
     }
 
@@ -242,14 +291,16 @@ pub fn cloak_batch(
             }
             let worker = pool
                 .lock()
-                .expect("pool")
+                .unwrap_or_else(PoisonError::into_inner)
                 .pop()
                 .map(Ok)
                 .unwrap_or_else(|| Worker::new(&store));
             let event = match worker {
                 Ok(mut worker) => {
-                    let event = cloak_one(&mut worker, input, options, &progress, stop);
-                    pool.lock().expect("pool").push(worker);
+                    let event = cloak_one(&mut worker, input, &plan, options, &progress, stop);
+                    pool.lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(worker);
                     event
                 }
                 Err(e) => Some(Event::Failed {
@@ -259,7 +310,7 @@ pub fn cloak_batch(
             };
             let Some(event) = event else { return };
             {
-                let mut r = report.lock().expect("report");
+                let mut r = report.lock().unwrap_or_else(PoisonError::into_inner);
                 match &event {
                     Event::Done(f) => r.done.push(f.clone()),
                     Event::Skipped { input, reason } => {
@@ -281,27 +332,18 @@ pub fn cloak_batch(
         })?
         .install(run);
 
-    let mut report = report.into_inner().expect("report");
+    let mut report = report.into_inner().unwrap_or_else(PoisonError::into_inner);
     report.cancelled = stop.load(Ordering::Relaxed)
         && report.done.len() + report.skipped.len() + report.failed.len() < inputs.len();
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }
 
-fn output_dirs(inputs: &[PathBuf], options: &Options) -> HashSet<PathBuf> {
-    match &options.out_dir {
-        Some(d) => HashSet::from([d.clone()]),
-        None => inputs
-            .iter()
-            .map(|i| i.parent().unwrap_or(Path::new(".")).join(OUTPUT_DIR))
-            .collect(),
-    }
-}
-
 /// Handles one photo; `None` when it was interrupted by a stop request.
 fn cloak_one(
     worker: &mut Worker,
     input: &Path,
+    plan: &Plan,
     options: &Options,
     progress: &(impl Fn(Event) + Sync),
     stop: &AtomicBool,
@@ -317,7 +359,7 @@ fn cloak_one(
     }
     // The format is known only after reading, but an existing output can be spotted before.
     if !options.overwrite
-        && let Some(existing) = existing_output(input, options.out_dir.as_deref())
+        && let Some(existing) = existing_output(input, plan)
     {
         return skipped(format!(
             "already cloaked as {} (use --overwrite to redo it)",
@@ -327,7 +369,7 @@ fn cloak_one(
     progress(Event::Started {
         input: input.to_path_buf(),
     });
-    match process(worker, input, options, progress, stop) {
+    match process(worker, input, plan, options, progress, stop) {
         Ok(Outcome::Done(report)) => Some(Event::Done(report)),
         Ok(Outcome::Skipped(reason)) => skipped(reason),
         Err(Error::Cancelled) => None,
@@ -338,10 +380,10 @@ fn cloak_one(
     }
 }
 
-fn existing_output(input: &Path, out_dir: Option<&Path>) -> Option<PathBuf> {
+fn existing_output(input: &Path, plan: &Plan) -> Option<PathBuf> {
     OUTPUT_EXTENSIONS
         .iter()
-        .map(|ext| output_path(input, ext, out_dir))
+        .map(|ext| plan.output(input, ext))
         .find(|p| p.exists())
 }
 
@@ -361,6 +403,7 @@ fn face_size(face: &Face) -> f32 {
 fn process(
     worker: &mut Worker,
     input: &Path,
+    plan: &Plan,
     options: &Options,
     progress: &(impl Fn(Event) + Sync),
     stop: &AtomicBool,
@@ -375,8 +418,15 @@ fn process(
     if faces.is_empty() {
         return Ok(Outcome::Skipped("no face found".into()));
     }
-    let (big, small): (Vec<&Face>, Vec<&Face>) = faces
-        .iter()
+    let chosen = options.faces.pick(&faces);
+    if chosen.is_empty() {
+        return Ok(Outcome::Skipped(format!(
+            "none of the chosen faces is in the photo ({} found)",
+            faces.len()
+        )));
+    }
+    let (big, small): (Vec<&Face>, Vec<&Face>) = chosen
+        .into_iter()
         .partition(|f| face_size(f) >= options.min_face_px);
     if big.is_empty() {
         return Ok(Outcome::Skipped(format!(
@@ -405,7 +455,7 @@ fn process(
     }
 
     let (format, ext) = output_format(photo.format);
-    let output = output_path(input, ext, options.out_dir.as_deref());
+    let output = plan.output(input, ext);
     let write = WriteOptions {
         keep_metadata: options.keep_metadata,
         tag: options

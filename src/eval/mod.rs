@@ -113,6 +113,7 @@ pub struct PhotoFace {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct EvalReport {
+    #[serde(serialize_with = "crate::pathname::serialize")]
     pub dataset: PathBuf,
     pub half: Half,
     /// The half's identities (all of them, whether or not they had enough photos to protect).

@@ -92,10 +92,7 @@ pub fn run(original: &Path, cloaked: &Path, json: bool) -> facecloak::Result<Exi
         faces: checks,
     };
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("report serialises")
-        );
+        println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
             "photo: SSIM {:.4}, PSNR {:.1} dB, {} face(s)",

@@ -38,6 +38,7 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
         tag: args.tag,
         seed: args.seed,
         jobs: args.jobs,
+        faces: args.faces,
         ..Options::default()
     };
 
@@ -58,11 +59,10 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
         &options,
         |event| {
             if json && !matches!(event, Event::Started { .. } | Event::FacesFound { .. }) {
-                bar.suspend(|| {
-                    println!(
-                        "{}",
-                        serde_json::to_string(&event).expect("event serialises")
-                    )
+                // A line that cannot be written is reported; the batch goes on.
+                bar.suspend(|| match serde_json::to_string(&event) {
+                    Ok(line) => println!("{line}"),
+                    Err(e) => eprintln!("error: cannot write an event as JSON: {e}"),
                 });
             }
             match &event {

@@ -17,6 +17,7 @@ struct Port {
 struct ModelListing {
     name: &'static str,
     role: models::Role,
+    #[serde(serialize_with = "facecloak::pathname::serialize")]
     file: PathBuf,
     summary: &'static str,
     match_threshold: Option<f32>,
@@ -55,10 +56,7 @@ pub fn list_models(json: bool) -> facecloak::Result<ExitCode> {
         }
     }
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&listing).expect("listing serialises")
-        );
+        println!("{}", serde_json::to_string_pretty(&listing)?);
         return Ok(ExitCode::SUCCESS);
     }
     println!("models in {}", store.dir().display());
@@ -82,10 +80,19 @@ pub fn list_models(json: bool) -> facecloak::Result<ExitCode> {
 
 #[derive(Serialize)]
 struct Detection {
+    #[serde(serialize_with = "facecloak::pathname::serialize")]
     photo: PathBuf,
     width: u32,
     height: u32,
-    faces: Vec<facecloak::detect::Face>,
+    faces: Vec<Numbered>,
+}
+
+/// A face with the number `facecloak cloak --faces` knows it by.
+#[derive(Serialize)]
+struct Numbered {
+    number: usize,
+    #[serde(flatten)]
+    face: facecloak::detect::Face,
 }
 
 pub fn detect(photos: &[PathBuf]) -> facecloak::Result<ExitCode> {
@@ -99,7 +106,10 @@ pub fn detect(photos: &[PathBuf]) -> facecloak::Result<ExitCode> {
                 photo: photo.clone(),
                 width: img.width(),
                 height: img.height(),
-                faces,
+                faces: (1..)
+                    .zip(faces)
+                    .map(|(number, face)| Numbered { number, face })
+                    .collect(),
             }),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -107,10 +117,7 @@ pub fn detect(photos: &[PathBuf]) -> facecloak::Result<ExitCode> {
             }
         }
     }
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&results).expect("detections serialise")
-    );
+    println!("{}", serde_json::to_string_pretty(&results)?);
     Ok(if failed {
         ExitCode::FAILURE
     } else {
