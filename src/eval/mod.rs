@@ -35,8 +35,9 @@ use crate::models::{ModelStore, Role, recognisers};
 use crate::visibility::{FACE_PADDING, FaceQuality, display_scale};
 use crate::{Result, quality};
 
-/// Bump when the optimiser changes, so cached cloaks are not reused across versions.
-pub const ENGINE_VERSION: u32 = 2;
+/// Bump when the optimiser or the detector changes, so cached cloaks and embeddings are not
+/// reused across versions.
+pub const ENGINE_VERSION: u32 = 3;
 
 /// A named optimiser setting: a mode, or a mode with one knob changed.
 #[derive(Debug, Clone, Serialize)]
@@ -361,8 +362,13 @@ pub fn run(opts: &EvalOptions, progress: impl Fn(&str) + Sync) -> Result<EvalRep
             })
             .collect();
         let refs: Vec<&RgbImage> = photos.iter().map(|p| &p.image).collect();
-        let clean =
-            embed::embed_cached(&store, &refs, &opts.cache.join(format!("clean-x{up}.json")))?;
+        let clean = embed::embed_cached(
+            &store,
+            &refs,
+            &opts
+                .cache
+                .join(format!("clean-v{ENGINE_VERSION}-x{up}.json")),
+        )?;
         photos_without_face = clean.iter().filter(|e| e.is_none()).count();
         progress(&format!(
             "×{up}: clean photos embedded ({photos_without_face} without a face)"

@@ -1,18 +1,23 @@
 //! Face detection (UltraFace) and landmarks (68 points, reduced to the five alignment points).
 
 use image::RgbImage;
-use image::imageops::{self, FilterType};
 use ndarray::{Array4, ArrayViewD};
 use ort::session::Session;
 use ort::value::TensorRef;
 use serde::Serialize;
 
 use crate::models::{DETECTOR, LANDMARKS, ModelStore};
+use windows::{Pyramid, window_input, windows};
+
+mod windows;
 use crate::{Error, Result};
 
-const DET_W: u32 = 320;
-const DET_H: u32 = 240;
 const LMK_SIZE: usize = 64;
+/// The least score a face found in a window smaller than the whole photo needs.
+const FINER_MIN_SCORE: f32 = 0.9;
+/// Boxes narrower than this (photo pixels) found in smaller windows are chance patterns in
+/// texture far more often than faces, and far too small to cloak (eyes to mouth about 12 px).
+const MIN_WINDOWED_WIDTH: f32 = 32.0;
 
 /// One detected face, in photo pixel coordinates.
 #[derive(Debug, Clone, Serialize)]
@@ -66,15 +71,35 @@ impl Detector {
             .collect()
     }
 
+    /// Runs the detector over a pyramid of overlapping windows (`windows`), so a small face in a
+    /// big photo is seen at a size the detector knows, and merges what the windows found.
     fn boxes(&mut self, img: &RgbImage) -> Result<Vec<([f32; 4], f32)>> {
-        let input = detector_input(img);
-        let outputs = self
-            .detector
-            .run(ort::inputs!["input" => TensorRef::from_array_view(&input)?])?;
-        let scores = outputs["scores"].try_extract_array::<f32>()?;
-        let raw = outputs["boxes"].try_extract_array::<f32>()?;
         let (w, h) = (img.width() as f32, img.height() as f32);
-        let mut found = candidates(&scores, &raw, self.options.min_score, [w, h]);
+        let mut found = Vec::new();
+        let all = windows(img.width(), img.height());
+        let pyramid = Pyramid::new(img, &all);
+        for (i, window) in all.iter().enumerate() {
+            let input = window_input(&pyramid, window);
+            let outputs = self
+                .detector
+                .run(ort::inputs!["input" => TensorRef::from_array_view(&input)?])?;
+            let scores = outputs["scores"].try_extract_array::<f32>()?;
+            let raw = outputs["boxes"].try_extract_array::<f32>()?;
+            // The many small windows of a big photo give chance patterns many more tries: a
+            // face found there must score higher (real ones score above 0.99).
+            let min_score = if i == 0 {
+                self.options.min_score
+            } else {
+                self.options.min_score.max(FINER_MIN_SCORE)
+            };
+            for (b, score) in candidates(&scores, &raw, min_score) {
+                // A face cut by a window edge inside the photo is found whole by a neighbour.
+                let bbox = window.to_photo(&b, w, h);
+                if !window.cuts(&b) && (i == 0 || bbox[2] - bbox[0] >= MIN_WINDOWED_WIDTH) {
+                    found.push((bbox, score));
+                }
+            }
+        }
         found.sort_by(|a, b| b.1.total_cmp(&a.1));
         Ok(nms(found, self.options.nms_iou))
     }
@@ -115,35 +140,25 @@ impl Detector {
     }
 }
 
-/// The detector's input: the whole photo resized to 320×240, RGB, (px − 127) / 128.
+/// The detector's input for the whole photo (letterboxed, aspect kept): what the fuzz target
+/// exercises at any size.
 pub fn detector_input(img: &RgbImage) -> Array4<f32> {
-    let small = imageops::resize(img, DET_W, DET_H, FilterType::Triangle);
-    let mut input = Array4::<f32>::zeros((1, 3, DET_H as usize, DET_W as usize));
-    for (x, y, p) in small.enumerate_pixels() {
-        for c in 0..3 {
-            input[[0, c, y as usize, x as usize]] = (f32::from(p[c]) - 127.0) / 128.0;
-        }
-    }
-    input
+    let whole = &windows(img.width(), img.height())[..1];
+    window_input(&Pyramid::new(img, whole), &whole[0])
 }
 
+/// Boxes scoring at least `min_score`, as fractions of the detector's input.
 fn candidates(
     scores: &ArrayViewD<f32>,
     boxes: &ArrayViewD<f32>,
     min_score: f32,
-    size: [f32; 2],
 ) -> Vec<([f32; 4], f32)> {
     let n = scores.shape()[1];
     (0..n)
         .filter_map(|i| {
             let s = scores[[0, i, 1]];
             (s >= min_score).then(|| {
-                let b = [
-                    (boxes[[0, i, 0]] * size[0]).clamp(0.0, size[0]),
-                    (boxes[[0, i, 1]] * size[1]).clamp(0.0, size[1]),
-                    (boxes[[0, i, 2]] * size[0]).clamp(0.0, size[0]),
-                    (boxes[[0, i, 3]] * size[1]).clamp(0.0, size[1]),
-                ];
+                let b = [0, 1, 2, 3].map(|k| boxes[[0, i, k]].clamp(0.0, 1.0));
                 (b, s)
             })
         })
@@ -158,15 +173,27 @@ fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
     inter / (area(a) + area(b) - inter).max(f32::EPSILON)
 }
 
-/// Greedy non-maximum suppression over boxes sorted best first.
+/// Greedy non-maximum suppression over boxes sorted best first. A box mostly inside a better one
+/// (part of a face found by a finer window) is dropped too.
 fn nms(sorted: Vec<([f32; 4], f32)>, max_iou: f32) -> Vec<([f32; 4], f32)> {
     let mut kept: Vec<([f32; 4], f32)> = Vec::new();
     for cand in sorted {
-        if kept.iter().all(|k| iou(&k.0, &cand.0) <= max_iou) {
+        if kept
+            .iter()
+            .all(|k| iou(&k.0, &cand.0) <= max_iou && covered(&k.0, &cand.0) <= 0.7)
+        {
             kept.push(cand);
         }
     }
     kept
+}
+
+/// Share of the smaller box that lies inside the other.
+fn covered(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+    let iw = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
+    let ih = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
+    let area = |r: &[f32; 4]| (r[2] - r[0]) * (r[3] - r[1]);
+    iw * ih / area(a).min(area(b)).max(f32::EPSILON)
 }
 
 /// The 68-point scheme's eye, nose and mouth points, as the faceplugin reference reduces them.
