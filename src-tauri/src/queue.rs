@@ -193,6 +193,34 @@ mod tests {
         assert_eq!(q.pending(), vec![photo]);
     }
 
+    /// The rows the window is sent carry a name that is not UTF-8 instead of failing to serialise.
+    #[cfg(unix)]
+    #[test]
+    fn rows_with_names_that_are_not_utf8_reach_the_window() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let photo = dir.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9.jpg"));
+        std::fs::copy(fixture(), &photo).unwrap();
+        let mut q = Queue::default();
+        let (added, problems) = q.add(std::slice::from_ref(&photo));
+        assert!(problems.is_empty());
+        let row = serde_json::to_value(&added[0]).expect("a row serialises");
+        assert_eq!(row["name"], "caf\u{fffd}.jpg");
+        assert!(
+            row["path"]["raw_hex"]
+                .as_str()
+                .unwrap()
+                .ends_with("636166e92e6a7067")
+        );
+        let failed = q
+            .apply(&Event::Failed {
+                input: photo.clone(),
+                error: "disk full".into(),
+            })
+            .unwrap();
+        assert!(serde_json::to_string(&failed).is_ok());
+    }
+
     #[test]
     fn events_move_items_through_their_states() {
         let dir = tempfile::tempdir().unwrap();
