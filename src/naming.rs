@@ -60,7 +60,9 @@ impl Plan {
         match self.places.get(input) {
             Some((dir, name)) => dir.join(with_mark(name, ext)),
             // A photo outside the plan gets the rule for a photo alone.
-            None => Plan::new(&[input.to_path_buf()], None).output(input, ext),
+            None => folder(input)
+                .join(OUTPUT_DIR)
+                .join(with_mark(&stem(input), ext)),
         }
     }
 

@@ -10,6 +10,14 @@ fn facecloak(args: &[&str]) -> Output {
         .expect("facecloak runs")
 }
 
+/// `--json` output: one record per line.
+fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 fn small_portrait(path: &Path) {
     let img = image::open(format!(
         "{}/tests/fixtures/obama.jpg",
@@ -35,10 +43,7 @@ fn cloak_writes_outputs_prints_json_records_and_check_reads_them() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let records: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let records = json_lines(&stdout);
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["event"], "done");
     let cloaked = tmp.path().join("cloaked/me.cloaked.jpg");
@@ -77,10 +82,7 @@ fn a_batch_with_a_bad_file_goes_on_and_exits_one() {
     let out = facecloak(&["cloak", "--json", tmp.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let records: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let records = json_lines(&stdout);
     assert_eq!(records.len(), 3, "{stdout}");
     for r in &records {
         let input = r["input"].as_str().unwrap();
@@ -134,10 +136,7 @@ fn names_that_are_not_utf8_are_cloaked_and_reported_in_every_output_mode() {
     let out = facecloak(&["cloak", "--mode", "low", "--json", dir]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let records: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let records = json_lines(&stdout);
     assert_eq!(records.len(), 2, "{stdout}");
     let hex = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<String>();
     for r in &records {

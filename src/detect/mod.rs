@@ -6,11 +6,11 @@ use ort::session::Session;
 use ort::value::TensorRef;
 use serde::Serialize;
 
-use crate::models::{DETECTOR, LANDMARKS, ModelStore};
-use windows::{Pyramid, window_input, windows};
-
 mod windows;
+
+use crate::models::{DETECTOR, LANDMARKS, ModelStore};
 use crate::{Error, Result};
+use windows::{Pyramid, window_input, windows};
 
 const LMK_SIZE: usize = 64;
 /// The least score a face found in a window smaller than the whole photo needs.
@@ -165,11 +165,18 @@ fn candidates(
         .collect()
 }
 
-fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+fn area(r: &[f32; 4]) -> f32 {
+    (r[2] - r[0]) * (r[3] - r[1])
+}
+
+fn intersection(a: &[f32; 4], b: &[f32; 4]) -> f32 {
     let iw = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
     let ih = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
-    let inter = iw * ih;
-    let area = |r: &[f32; 4]| (r[2] - r[0]) * (r[3] - r[1]);
+    iw * ih
+}
+
+fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+    let inter = intersection(a, b);
     inter / (area(a) + area(b) - inter).max(f32::EPSILON)
 }
 
@@ -190,10 +197,7 @@ fn nms(sorted: Vec<([f32; 4], f32)>, max_iou: f32) -> Vec<([f32; 4], f32)> {
 
 /// Share of the smaller box that lies inside the other.
 fn covered(a: &[f32; 4], b: &[f32; 4]) -> f32 {
-    let iw = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
-    let ih = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
-    let area = |r: &[f32; 4]| (r[2] - r[0]) * (r[3] - r[1]);
-    iw * ih / area(a).min(area(b)).max(f32::EPSILON)
+    intersection(a, b) / area(a).min(area(b)).max(f32::EPSILON)
 }
 
 /// The 68-point scheme's eye, nose and mouth points, as the faceplugin reference reduces them.
