@@ -2,7 +2,7 @@
 //! the optimiser and the warp work in.
 
 use image::RgbImage;
-use ndarray::Array3;
+use ndarray::{Array3, ArrayView3};
 
 use crate::geometry::Rect;
 
@@ -38,8 +38,14 @@ pub fn write_region(out: &mut RgbImage, r: Rect, x0: &Array3<f32>, delta: &Array
     }
 }
 
-/// Adds a face's perturbation onto the photo as it is now (faces may overlap; each adds its own).
-pub fn add_region(out: &mut RgbImage, r: Rect, delta: &Array3<f32>) {
-    let current = region_planes(out, r);
-    write_region(out, r, &current, delta);
+/// `image` with `k · delta` added, rounded to 8 bits.
+pub fn apply_scaled(image: &RgbImage, delta: ArrayView3<f32>, k: f32) -> RgbImage {
+    let mut out = image.clone();
+    for (x, y, p) in out.enumerate_pixels_mut() {
+        for c in 0..3 {
+            let v = f32::from(p[c]) + 255.0 * k * delta[[c, y as usize, x as usize]];
+            p[c] = v.round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    out
 }

@@ -13,6 +13,11 @@ use crate::geometry::Rect;
 /// Long side of a photo as a feed shows it.
 pub const DISPLAY_LONG_SIDE: f32 = 1080.0;
 
+/// Largest side of the window judged at 100 %: a screen shows about this much of a face when a
+/// person zooms in, and judging a 2000 px face whole would cost seconds. Faces up to about 360 px
+/// wide (every face in the evaluation) are judged whole.
+pub const FULL_WINDOW: u32 = 512;
+
 /// Share of the face box added on every side before judging it.
 pub const FACE_PADDING: f32 = 0.2;
 
@@ -21,7 +26,7 @@ pub const FACE_PADDING: f32 = 0.2;
 pub struct FaceQuality {
     /// SSIMULACRA2 of the padded face box with the photo scaled to a 1080 px long side.
     pub display: f64,
-    /// SSIMULACRA2 of the padded face box at 100 %.
+    /// SSIMULACRA2 of the padded face box at 100 % (its middle [`FULL_WINDOW`] px on a big face).
     pub full: f64,
 }
 
@@ -101,6 +106,17 @@ pub fn region_score(a: &RgbImage, b: &RgbImage, rect: Rect, scale: f32) -> f64 {
     ssimulacra2(&view.of(a), &view.of(b))
 }
 
+/// The middle of `r`, at most [`FULL_WINDOW`] on a side.
+fn centre_window(r: Rect) -> Rect {
+    let (w, h) = (r.w.min(FULL_WINDOW), r.h.min(FULL_WINDOW));
+    Rect {
+        x: r.x + (r.w - w) / 2,
+        y: r.y + (r.h - h) / 2,
+        w,
+        h,
+    }
+}
+
 /// How visible the change between `original` and `cloaked` is on the face with detector box
 /// `face`, within photos of `photo_w`×`photo_h` (the images may be a region of the photo, with
 /// `face` in their coordinates).
@@ -114,7 +130,7 @@ pub fn face_quality(
     let padded = face.padded(FACE_PADDING, original.width(), original.height());
     FaceQuality {
         display: region_score(original, cloaked, padded, display_scale(photo_w, photo_h)),
-        full: region_score(original, cloaked, padded, 1.0),
+        full: region_score(original, cloaked, centre_window(padded), 1.0),
     }
 }
 

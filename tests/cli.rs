@@ -91,7 +91,7 @@ fn a_batch_with_a_bad_file_goes_on_and_exits_one() {
                 assert_eq!(r["event"], "failed", "{r}");
                 assert!(r["error"].as_str().unwrap().contains(input), "{r}");
             }
-            _ => assert_eq!(r["event"], "skipped", "{r}"),
+            _ => assert_eq!(r["event"], "not_protected", "{r}"),
         }
     }
     assert!(

@@ -180,7 +180,7 @@ fn every_exif_orientation_gives_an_upright_face_and_an_upright_output() {
 }
 
 #[test]
-fn a_photo_without_a_face_is_skipped_with_its_reason_and_nothing_is_written() {
+fn a_photo_without_a_face_is_reported_not_protected_and_nothing_is_written() {
     let tmp = tempfile::tempdir().unwrap();
     let grey = tmp.path().join("wall.png");
     RgbImage::from_pixel(320, 240, image::Rgb([120, 120, 120]))
@@ -189,14 +189,13 @@ fn a_photo_without_a_face_is_skipped_with_its_reason_and_nothing_is_written() {
     let out = tmp.path().join("out");
     let (report, events) = run(std::slice::from_ref(&grey), &low(&out));
     assert!(report.done.is_empty());
-    assert_eq!(
-        report.skipped,
-        vec![(grey.clone(), "no face found".to_string())]
-    );
+    assert!(report.skipped.is_empty());
+    assert_eq!(report.not_protected.len(), 1);
+    assert_eq!(report.not_protected[0].reason, "no face found");
     assert!(
         events
             .iter()
-            .any(|e| matches!(e, Event::Skipped { input, .. } if *input == grey))
+            .any(|e| matches!(e, Event::NotProtected(n) if n.input == grey))
     );
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
 }

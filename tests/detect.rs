@@ -2,7 +2,8 @@
 
 mod common;
 
-use common::{fixture, store};
+use common::{fixture, heads, store};
+use facecloak::bench::compose::{self, Placed};
 use facecloak::detect::{Detector, Face};
 use image::{GenericImage, RgbImage};
 
@@ -102,51 +103,11 @@ fn finds_no_face_where_there_is_none() {
 #[test]
 fn finds_every_face_from_40_to_400_px_in_a_24_mp_photo() {
     let mut det = Detector::new(&store()).unwrap();
-    let heads: Vec<(RgbImage, [f32; 4])> = ["obama.jpg", "biden.jpg"]
-        .iter()
-        .map(|name| {
-            let img = facecloak::io::load_rgb(&fixture(name)).unwrap();
-            let b = det.detect(&img).unwrap()[0].bbox;
-            // The head with half a face of context on each side.
-            let (w, h) = (b[2] - b[0], b[3] - b[1]);
-            let x = (b[0] - 0.5 * w).max(0.0);
-            let y = (b[1] - 0.5 * h).max(0.0);
-            let cw = (2.0 * w).min(img.width() as f32 - x);
-            let ch = (2.0 * h).min(img.height() as f32 - y);
-            let head = image::imageops::crop_imm(&img, x as u32, y as u32, cw as u32, ch as u32)
-                .to_image();
-            (head, [b[0] - x, b[1] - y, b[2] - x, b[3] - y])
-        })
-        .collect();
-    // A smooth 24 MP background of colour steps.
-    let background = || {
-        RgbImage::from_fn(6000, 4000, |x, y| {
-            let v = 90 + (x / 60 + y / 50) as u8 % 60;
-            image::Rgb([v, v.saturating_add(10), v.saturating_sub(10)])
-        })
-    };
-    let mut photo = background();
-    let mut expected = Vec::new();
-    for i in 0..20u32 {
-        let width = 40.0 * 10f32.powf(i as f32 / 19.0);
-        let (head, b) = &heads[i as usize % 2];
-        let k = width / (b[2] - b[0]);
-        let (w, h) = (
-            (head.width() as f32 * k) as u32,
-            (head.height() as f32 * k) as u32,
-        );
-        let scaled = image::imageops::resize(head, w, h, image::imageops::FilterType::Lanczos3);
-        let (cx, cy) = ((i % 5) * 1200 + 100, (i / 5) * 1000 + 20);
-        image::imageops::replace(&mut photo, &scaled, i64::from(cx), i64::from(cy));
-        let centre = [
-            cx as f32 + k * (b[0] + b[2]) / 2.0,
-            cy as f32 + k * (b[1] + b[3]) / 2.0,
-        ];
-        expected.push((width, centre));
-    }
+    let heads = heads(&mut det);
+    let (photo, expected) = compose::group(&heads, (6000, 4000), 20, (40.0, 400.0));
     let faces = det.detect(&photo).unwrap();
-    for (width, centre) in &expected {
-        let hits = faces.iter().filter(|f| inside(*centre, f.bbox)).count();
+    for &Placed { width, centre } in &expected {
+        let hits = faces.iter().filter(|f| inside(centre, f.bbox)).count();
         assert_eq!(
             hits, 1,
             "face {width:.0} px wide at {centre:?}: {hits} boxes"
@@ -160,5 +121,9 @@ fn finds_every_face_from_40_to_400_px_in_a_24_mp_photo() {
     );
 
     // The same background with no one on it.
-    assert!(det.detect(&background()).unwrap().is_empty());
+    assert!(
+        det.detect(&compose::background(6000, 4000))
+            .unwrap()
+            .is_empty()
+    );
 }

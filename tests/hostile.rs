@@ -245,7 +245,7 @@ fn unusual_pixel_formats_and_shapes_are_handled() {
         enc.encode_frames([image::Frame::new(rgba), image::Frame::new(flipped)])
             .unwrap();
     }
-    // Tiny and thin images: no face, skipped.
+    // Tiny and thin images: no face, so not protected.
     RgbImage::new(1, 1).save(dir.join("dot.png")).unwrap();
     RgbImage::new(1, 900).save(dir.join("line.png")).unwrap();
     RgbImage::new(3000, 2).save(dir.join("strip.bmp")).unwrap();
@@ -271,9 +271,9 @@ fn unusual_pixel_formats_and_shapes_are_handled() {
             "{expected} missing from {done:?}"
         );
     }
-    assert_eq!(report.skipped.len(), 3, "{:#?}", report.skipped);
-    for (_, reason) in &report.skipped {
-        assert_eq!(reason, "no face found");
+    assert_eq!(report.not_protected.len(), 3, "{:#?}", report.not_protected);
+    for n in &report.not_protected {
+        assert_eq!(n.reason, "no face found");
     }
 }
 

@@ -114,6 +114,7 @@ pub fn set_mode(state: State<'_, AppState>, mode: Mode) -> Result<Settings, Stri
 #[derive(Serialize)]
 pub struct Summary {
     done: usize,
+    not_protected: usize,
     skipped: usize,
     failed: usize,
     cancelled: bool,
@@ -175,6 +176,7 @@ pub async fn start(app: AppHandle, on_event: Channel<Item>) -> Result<Summary, S
     let report = result?.map_err(|e| e.to_string())?;
     Ok(Summary {
         done: report.done.len(),
+        not_protected: report.not_protected.len(),
         skipped: report.skipped.len(),
         failed: report.failed.len(),
         cancelled: report.cancelled,

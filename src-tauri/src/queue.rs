@@ -14,6 +14,9 @@ pub enum Status {
     Waiting,
     Working,
     Done,
+    /// Left as it was though it may show someone: no face found, or faces too small to cloak.
+    #[serde(rename = "not_protected")]
+    NotProtected,
     Skipped,
     Failed,
 }
@@ -32,6 +35,8 @@ pub struct Item {
     pub faces: Option<usize>,
     /// The least-hidden face's SSIMULACRA2 at feed size (people look at faces, not photos).
     pub face_quality: Option<f64>,
+    /// Faces found but too small to cloak, so not protected.
+    pub too_small: usize,
     pub seconds: Option<f64>,
 }
 
@@ -73,6 +78,7 @@ impl Queue {
                 detail: None,
                 faces: None,
                 face_quality: None,
+                too_small: 0,
                 seconds: None,
             };
             self.items.push(item.clone());
@@ -113,15 +119,16 @@ impl Queue {
 
     /// Applies a batch event; returns the item it changed.
     pub fn apply(&mut self, event: &Event) -> Option<Item> {
-        let input = match event {
-            Event::Started { input } | Event::FacesFound { input, .. } => input,
-            Event::Skipped { input, .. } | Event::Failed { input, .. } => input,
-            Event::Done(r) => &r.input,
-        };
+        let input = event.input();
         let item = self.items.iter_mut().find(|i| i.path == *input)?;
         match event {
             Event::Started { .. } => item.status = Status::Working,
             Event::FacesFound { faces, .. } => item.faces = Some(*faces),
+            Event::NotProtected(n) => {
+                item.status = Status::NotProtected;
+                item.too_small = n.too_small.len();
+                item.detail = Some(n.reason.clone());
+            }
             Event::Skipped { reason, .. } => {
                 item.status = Status::Skipped;
                 item.detail = Some(reason.clone());
@@ -132,7 +139,8 @@ impl Queue {
             }
             Event::Done(r) => {
                 item.status = Status::Done;
-                item.faces = Some(r.faces.len());
+                item.faces = Some(r.faces.len() + r.too_small.len());
+                item.too_small = r.too_small.len();
                 item.face_quality = r
                     .faces
                     .iter()

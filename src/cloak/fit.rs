@@ -1,11 +1,11 @@
 //! The last guard on visibility: if the optimised change would still show on the face at feed
 //! size, it is scaled down until it does not.
 
+use super::grid::Change;
 use image::RgbImage;
-use ndarray::Array3;
 
 use crate::geometry::Rect;
-use crate::planes::apply_region;
+use crate::planes::apply_scaled;
 use crate::visibility::{
     FACE_PADDING, FaceQuality, View, display_scale, face_quality, ssimulacra2,
 };
@@ -13,8 +13,6 @@ use crate::visibility::{
 pub(super) struct Target<'a> {
     /// The face's region of the photo, as it was.
     pub original: &'a RgbImage,
-    /// The same region as planes.
-    pub x0: &'a Array3<f32>,
     /// The detector box, in the region's coordinates.
     pub face: Rect,
     /// The whole photo's size, which sets the feed's scale.
@@ -29,27 +27,31 @@ pub(super) struct Fitted {
     pub kept: f32,
 }
 
-/// Scales `delta` down (by bisection, to within 1/64) until the face meets the floor.
-pub(super) fn fit_quality(t: &Target, delta: &mut Array3<f32>) -> Fitted {
-    let whole = Rect {
-        x: 0,
-        y: 0,
-        w: t.original.width(),
-        h: t.original.height(),
+/// The share of `change` (by bisection, to within 1/64) that keeps the face at the floor.
+pub(super) fn fit_quality(t: &Target, change: &Change) -> Fitted {
+    // Only the padded face box is judged, so only it is rebuilt for each trial.
+    let (w, h) = t.original.dimensions();
+    let judged = t.face.padded(FACE_PADDING, w, h);
+    let original =
+        image::imageops::crop_imm(t.original, judged.x, judged.y, judged.w, judged.h).to_image();
+    let face = Rect {
+        x: t.face.x - judged.x,
+        y: t.face.y - judged.y,
+        ..t.face
     };
+    let delta = change.rect(judged);
     let view = View {
-        rect: t.face.padded(FACE_PADDING, whole.w, whole.h),
+        rect: Rect {
+            x: 0,
+            y: 0,
+            ..judged
+        },
         scale: display_scale(t.photo_size.0, t.photo_size.1),
     };
     // The original's side of every comparison is the same: cut and scale it once.
-    let reference = view.of(t.original);
-    let score_at = |k: f32| {
-        let scaled = delta.mapv(|v| v * k);
-        ssimulacra2(
-            &reference,
-            &view.of(&apply_region(t.original, whole, t.x0, &scaled)),
-        )
-    };
+    let reference = view.of(&original);
+    let with = |k: f32| apply_scaled(&original, delta.view(), k);
+    let score_at = |k: f32| ssimulacra2(&reference, &view.of(&with(k)));
     let mut kept = 1.0f32;
     if t.floor > 0.0 && score_at(1.0) < t.floor {
         let (mut lo, mut hi) = (0.0f32, 1.0f32);
@@ -62,11 +64,9 @@ pub(super) fn fit_quality(t: &Target, delta: &mut Array3<f32>) -> Fitted {
             }
         }
         kept = lo;
-        delta.mapv_inplace(|v| v * lo);
     }
-    let cloaked = apply_region(t.original, whole, t.x0, delta);
     Fitted {
-        quality: face_quality(t.original, &cloaked, t.face, t.photo_size.0, t.photo_size.1),
+        quality: face_quality(&original, &with(kept), face, t.photo_size.0, t.photo_size.1),
         kept,
     }
 }

@@ -4,10 +4,12 @@
 //! resolution by bilinear interpolation, which keeps cost independent of the photo's size and the
 //! change free of pixel-level noise.
 
+use image::RgbImage;
 use ndarray::Array3;
 
 use crate::geometry::{Rect, Similarity};
 
+#[derive(Debug, Clone)]
 pub(super) struct Grid {
     /// Photo pixels per working pixel, along each axis.
     factor: usize,
@@ -54,19 +56,32 @@ impl Grid {
     }
 
     /// Region planes (3×H×W) → working planes, each the mean of its block.
+    #[cfg(test)]
     pub(super) fn down(&self, x: &Array3<f32>) -> Array3<f32> {
-        if self.factor == 1 {
-            return x.clone();
-        }
+        self.down_with(|c, y, xx| x[[c, y, xx]])
+    }
+
+    /// The region of `photo` (whose pixel (0, 0) is photo pixel `origin`) → working planes, read
+    /// straight from the 8-bit pixels: a float copy of a big face's region would cost 12 bytes
+    /// a pixel.
+    pub(super) fn down_photo(&self, photo: &RgbImage, origin: (u32, u32)) -> Array3<f32> {
+        let (ox, oy) = (self.region.x - origin.0, self.region.y - origin.1);
+        self.down_with(|c, y, x| {
+            f32::from(photo.get_pixel(ox + x as u32, oy + y as u32)[c]) / 255.0
+        })
+    }
+
+    /// Working planes from any per-pixel reader (channel, region-local y, x), block-averaged.
+    pub(super) fn down_with(&self, at: impl Fn(usize, usize, usize) -> f32) -> Array3<f32> {
         let f = self.factor;
-        let (_, hh, ww) = x.dim();
+        let (hh, ww) = (self.region.h as usize, self.region.w as usize);
         Array3::from_shape_fn((3, self.h, self.w), |(c, j, i)| {
             let (y0, x0) = (j * f, i * f);
             let (y1, x1) = ((y0 + f).min(hh), (x0 + f).min(ww));
             let mut sum = 0.0;
             for y in y0..y1 {
                 for xx in x0..x1 {
-                    sum += x[[c, y, xx]];
+                    sum += at(c, y, xx);
                 }
             }
             sum / ((y1 - y0) * (x1 - x0)) as f32
@@ -74,26 +89,85 @@ impl Grid {
     }
 
     /// Working planes → region planes (3×H×W), bilinearly between working pixel centres.
+    #[cfg(test)]
     pub(super) fn up(&self, d: &Array3<f32>) -> Array3<f32> {
-        if self.factor == 1 {
-            return d.clone();
-        }
-        let f = self.factor as f32;
-        let (hh, ww) = (self.region.h as usize, self.region.w as usize);
-        let coord = |p: usize, n: usize| {
-            let s = ((p as f32 + 0.5) / f - 0.5).clamp(0.0, (n - 1) as f32);
-            let i0 = s.floor() as usize;
-            (i0, (i0 + 1).min(n - 1), s - i0 as f32)
+        let whole = Rect {
+            x: 0,
+            y: 0,
+            ..self.region
         };
-        let xs: Vec<_> = (0..ww).map(|x| coord(x, self.w)).collect();
-        let ys: Vec<_> = (0..hh).map(|y| coord(y, self.h)).collect();
-        Array3::from_shape_fn((3, hh, ww), |(c, y, x)| {
-            let (y0, y1, fy) = ys[y];
-            let (x0, x1, fx) = xs[x];
-            let top = d[[c, y0, x0]] * (1.0 - fx) + d[[c, y0, x1]] * fx;
-            let bottom = d[[c, y1, x0]] * (1.0 - fx) + d[[c, y1, x1]] * fx;
-            top * (1.0 - fy) + bottom * fy
+        self.up_rect(d, whole)
+    }
+
+    /// Where region coordinate `p` falls between working pixels along an axis of `n`: the two
+    /// neighbours and the weight of the second.
+    fn coord(&self, p: u32, n: usize) -> (usize, usize, f32) {
+        let s = ((p as f32 + 0.5) / self.factor as f32 - 0.5).clamp(0.0, (n - 1) as f32);
+        let i0 = s.floor() as usize;
+        (i0, (i0 + 1).min(n - 1), s - i0 as f32)
+    }
+
+    /// Working planes → the region-local rectangle `r` of the region's planes (3×r.h×r.w).
+    pub(super) fn up_rect(&self, d: &Array3<f32>, r: Rect) -> Array3<f32> {
+        let xs: Vec<_> = (r.x..r.x + r.w).map(|x| self.coord(x, self.w)).collect();
+        let ys: Vec<_> = (r.y..r.y + r.h).map(|y| self.coord(y, self.h)).collect();
+        Array3::from_shape_fn((3, r.h as usize, r.w as usize), |(c, y, x)| {
+            bilinear(d, c, ys[y], xs[x])
         })
+    }
+
+    /// Working planes at region-local pixel (x, y), channel c.
+    pub(super) fn up_at(&self, d: &Array3<f32>, c: usize, x: u32, y: u32) -> f32 {
+        bilinear(d, c, self.coord(y, self.h), self.coord(x, self.w))
+    }
+}
+
+fn bilinear(
+    d: &Array3<f32>,
+    c: usize,
+    (y0, y1, fy): (usize, usize, f32),
+    (x0, x1, fx): (usize, usize, f32),
+) -> f32 {
+    let top = d[[c, y0, x0]] * (1.0 - fx) + d[[c, y0, x1]] * fx;
+    let bottom = d[[c, y1, x0]] * (1.0 - fx) + d[[c, y1, x1]] * fx;
+    top * (1.0 - fy) + bottom * fy
+}
+
+/// A face's change, kept on its working grid (a few hundred kilobytes whatever the face's size)
+/// and interpolated to photo pixels only where it is judged or put on the photo.
+#[derive(Debug, Clone)]
+pub struct Change {
+    grid: Grid,
+    delta: Array3<f32>,
+}
+
+impl Change {
+    pub(super) fn new(grid: Grid, delta: Array3<f32>) -> Self {
+        Self { grid, delta }
+    }
+
+    /// The photo region the change covers.
+    pub fn region(&self) -> Rect {
+        self.grid.region
+    }
+
+    pub(super) fn grid(&self) -> &Grid {
+        &self.grid
+    }
+
+    /// Scales the whole change.
+    pub(super) fn scale(&mut self, k: f32) {
+        self.delta.mapv_inplace(|v| v * k);
+    }
+
+    /// The change over a region-local rectangle, at photo resolution (3×r.h×r.w).
+    pub(super) fn rect(&self, r: Rect) -> Array3<f32> {
+        self.grid.up_rect(&self.delta, r)
+    }
+
+    /// The change at region-local pixel (x, y), channel c.
+    pub(super) fn at(&self, c: usize, x: u32, y: u32) -> f32 {
+        self.grid.up_at(&self.delta, c, x, y)
     }
 }
 

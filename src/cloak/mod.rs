@@ -10,6 +10,7 @@
 //! does not ([`fit`]).
 
 mod budget;
+mod combine;
 mod ensemble;
 mod fit;
 mod grid;
@@ -18,11 +19,14 @@ mod params;
 mod views;
 
 use std::sync::atomic::AtomicBool;
+use std::time::Instant;
 
 use image::RgbImage;
-use ndarray::{Array3, Axis};
+use ndarray::Axis;
 use serde::Serialize;
 
+pub use combine::combine;
+pub use grid::Change;
 pub use params::{Mode, Params};
 
 use crate::Result;
@@ -30,25 +34,23 @@ use crate::align::face_transform;
 use crate::detect::Face;
 use crate::geometry::{Rect, bbox_rect, within};
 use crate::models::ModelStore;
-use crate::planes::{add_region, apply_region, region_planes};
 use crate::visibility::FaceQuality;
 use crate::warp::{Resampler, footprint};
 
 /// What the cloak did to one face.
 #[derive(Debug, Clone, Serialize)]
 pub struct FaceResult {
-    /// The photo region the perturbation covers.
+    /// The perturbation (0..1 units), already within every budget.
     #[serde(skip)]
-    pub region: Rect,
-    /// Perturbation over the region (3×h×w, 0..1 units), already within every budget.
-    #[serde(skip)]
-    pub delta: Array3<f32>,
+    pub change: Change,
     /// Per surrogate: (name, cosine similarity of the cloaked face's embedding to the original's).
     pub similarity: Vec<(String, f32)>,
     /// How visible the change is on this face.
     pub quality: FaceQuality,
     /// Fraction of the optimised perturbation kept to meet the quality floor.
     pub kept: f32,
+    /// Time this face took, optimisation and visibility check.
+    pub seconds: f64,
 }
 
 /// A photo with every requested face cloaked.
@@ -60,8 +62,14 @@ pub struct CloakedPhoto {
 impl CloakedPhoto {
     /// The regions the cloak changed.
     pub fn regions(&self) -> Vec<Rect> {
-        self.faces.iter().map(|f| f.region).collect()
+        self.faces.iter().map(|f| f.change.region()).collect()
     }
+}
+
+/// Face `i` of a photo uses seed `seed ^ i·φ`, so a photo's result depends only on the seed,
+/// whichever worker cloaks which face.
+pub fn face_seed(seed: u64, i: usize) -> u64 {
+    seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// The surrogate ensemble, ready to cloak faces (one per worker: sessions are not shared).
@@ -76,8 +84,8 @@ impl Cloaker {
         })
     }
 
-    /// Cloaks each of `faces` (each optimised on the original photo, the perturbations added up).
-    /// Face `i` uses seed `seed ^ i·φ`, so a photo's result depends only on the seed.
+    /// Cloaks each of `faces` in turn, each optimised on the original photo, and puts the
+    /// changes together ([`combine`]).
     pub fn cloak_photo(
         &mut self,
         photo: &RgbImage,
@@ -86,21 +94,17 @@ impl Cloaker {
         seed: u64,
         stop: &AtomicBool,
     ) -> Result<CloakedPhoto> {
-        let mut image = photo.clone();
         let mut results = Vec::with_capacity(faces.len());
         for (i, face) in faces.iter().enumerate() {
-            let face_seed = seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            let result = self.cloak_face(photo, face, params, face_seed, stop)?;
-            add_region(&mut image, result.region, &result.delta);
-            results.push(result);
+            results.push(self.cloak_face(photo, face, params, face_seed(seed, i), stop)?);
         }
-        Ok(CloakedPhoto {
-            image,
-            faces: results,
-        })
+        Ok(combine(photo, results))
     }
 
     /// Optimises the perturbation for one face.
+    ///
+    /// Everything but the change itself and the visibility check runs on the working grid, so
+    /// time and memory grow little with the face's size in pixels.
     pub fn cloak_face(
         &mut self,
         photo: &RgbImage,
@@ -109,12 +113,12 @@ impl Cloaker {
         seed: u64,
         stop: &AtomicBool,
     ) -> Result<FaceResult> {
+        let started = Instant::now();
         let to_face = face_transform(&face.five);
         let region = footprint(&to_face, photo.width(), photo.height());
-        let x0 = region_planes(photo, region);
         let grid = grid::Grid::new(&to_face, region);
         let to_work = grid.transform(&to_face);
-        let x0w = grid.down(&x0);
+        let x0w = grid.down_photo(photo, (0, 0));
         let budget = budget::budget_map(
             &x0w,
             &to_work,
@@ -122,9 +126,11 @@ impl Cloaker {
             params.max_change,
             params.texture_floor,
         );
-        let base = Resampler::new(&to_face, region);
-        let crop0 = base.forward(x0.view()).insert_axis(Axis(0));
-        let originals = self.ensemble.embed(crop0.view())?;
+        // The recognisers see the face as the optimiser does: through the working grid.
+        let base = Resampler::new(&to_work, grid.rect());
+        let originals = self
+            .ensemble
+            .embed(base.forward(x0w.view()).insert_axis(Axis(0)).view())?;
 
         let problem = optimise::Problem {
             x0: &x0w,
@@ -135,11 +141,7 @@ impl Cloaker {
         };
         let mut rng = views::SplitMix(seed);
         let delta_w = optimise::optimise(&mut self.ensemble, &problem, params, &mut rng, stop)?;
-        let mut delta = grid.up(&delta_w);
-        // Interpolation can step past the pixel range where the working grid averaged it away.
-        ndarray::Zip::from(&mut delta)
-            .and(&x0)
-            .for_each(|d, &x| *d = d.clamp(-x, 1.0 - x));
+        let mut change = Change::new(grid, delta_w);
 
         // Quality is judged on a copy of the region alone: copying a 24 MP photo for every
         // trial would dominate memory and time.
@@ -149,30 +151,28 @@ impl Cloaker {
         let fitted = fit::fit_quality(
             &fit::Target {
                 original: &sub,
-                x0: &x0,
                 face: local_face,
                 photo_size: photo.dimensions(),
                 floor: params.min_quality,
             },
-            &mut delta,
+            &change,
         );
-        let local = Rect {
-            x: 0,
-            y: 0,
-            w: region.w,
-            h: region.h,
-        };
-        let cloaked = apply_region(&sub, local, &x0, &delta);
-        let crop1 = base
-            .forward(region_planes(&cloaked, local).view())
-            .insert_axis(Axis(0));
-        let after = self.ensemble.embed(crop1.view())?;
+        change.scale(fitted.kept);
+        // What the recognisers see now, rounded to 8 bits as the saved photo will be.
+        let cloaked = change.grid().down_with(|c, y, x| {
+            let (x, y) = (x as u32, y as u32);
+            let v = f32::from(sub.get_pixel(x, y)[c]) + 255.0 * change.at(c, x, y);
+            v.round().clamp(0.0, 255.0) / 255.0
+        });
+        let after = self
+            .ensemble
+            .embed(base.forward(cloaked.view()).insert_axis(Axis(0)).view())?;
         Ok(FaceResult {
-            region,
-            delta,
+            change,
             similarity: self.ensemble.similarities(&originals, &after),
             quality: fitted.quality,
             kept: fitted.kept,
+            seconds: started.elapsed().as_secs_f64(),
         })
     }
 }

@@ -87,3 +87,16 @@ impl Rng {
         (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
     }
 }
+
+/// The sample portraits' heads, for composing group photos.
+pub fn heads(detector: &mut Detector) -> Vec<facecloak::bench::compose::Head> {
+    ["obama.jpg", "biden.jpg"]
+        .iter()
+        .map(|name| {
+            let img = facecloak::io::load_rgb(&fixture(name)).unwrap();
+            facecloak::bench::compose::Head::cut(detector, &img)
+                .unwrap()
+                .unwrap()
+        })
+        .collect()
+}

@@ -15,6 +15,7 @@ const photo: Item = {
   detail: null,
   faces: null,
   face_quality: null,
+  too_small: 0,
   seconds: null,
 };
 
@@ -36,7 +37,7 @@ beforeEach(() => {
           channel.onmessage({ ...photo, status: "working" });
           current = { ...photo, status: "done", faces: 1, face_quality: 72.4 };
           channel.onmessage(current);
-          return { done: 1, skipped: 0, failed: 0, cancelled: false, seconds: 2 };
+          return { done: 1, not_protected: 0, skipped: 0, failed: 0, cancelled: false, seconds: 2 };
         }
         case "set_mode":
           return { mode: (args as { mode: string }).mode, out_dir: null, window: [1000, 720] };

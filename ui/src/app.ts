@@ -11,6 +11,7 @@ import {
   progressText,
   rating,
   statusText,
+  summaryText,
 } from "./format";
 
 interface Settings {
@@ -30,6 +31,7 @@ interface Added {
 }
 interface Summary {
   done: number;
+  not_protected: number;
   skipped: number;
   failed: number;
   cancelled: boolean;
@@ -120,10 +122,8 @@ export class App {
     this.running = false;
     const fresh = await this.call<StateView>("state");
     if (fresh) fresh.items.forEach((i) => this.items.set(i.id, i));
-    if (summary && (summary.failed > 0 || summary.cancelled)) {
-      this.notify(
-        `${summary.done} cloaked, ${summary.skipped} skipped, ${summary.failed} failed${summary.cancelled ? " — stopped before the end" : ""}.`,
-      );
+    if (summary && (summary.failed > 0 || summary.not_protected > 0 || summary.cancelled)) {
+      this.notify(summaryText(summary));
     }
     this.render();
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Item, duration, outputText, progressText, statusText } from "./format";
+import { type Item, duration, finished, outputText, progressText, statusText, summaryText } from "./format";
 
 const item = (id: number, status: Item["status"], extra: Partial<Item> = {}): Item => ({
   id,
@@ -10,6 +10,7 @@ const item = (id: number, status: Item["status"], extra: Partial<Item> = {}): It
   detail: null,
   faces: null,
   face_quality: null,
+  too_small: 0,
   seconds: null,
   ...extra,
 });
@@ -23,6 +24,17 @@ describe("statusText", () => {
     );
     expect(statusText(item(3, "done", { face_quality: 85 }))).toContain("invisible");
     expect(statusText(item(3, "done", { face_quality: 40 }))).toContain("visible");
+  });
+
+  it("says loudly when a photo or some of its faces are not protected", () => {
+    expect(statusText(item(1, "not_protected", { detail: "no face found" }))).toBe("Not protected: no face found");
+    expect(statusText(item(2, "done", { face_quality: 85, too_small: 2 }))).toBe(
+      "Done — face change invisible (SSIMULACRA2 85); 2 faces too small to cloak: not protected",
+    );
+    expect(finished([item(1, "not_protected"), item(2, "working")])).toBe(1);
+    expect(summaryText({ done: 3, not_protected: 1, skipped: 0, failed: 0, cancelled: false })).toBe(
+      "3 cloaked, 1 NOT protected, 0 skipped, 0 failed.",
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 // Pure helpers for what the window says: kept apart from the DOM so they are easy to test.
 
-export type Status = "waiting" | "working" | "done" | "skipped" | "failed";
+export type Status = "waiting" | "working" | "done" | "not_protected" | "skipped" | "failed";
 export type Mode = "low" | "mid" | "high";
 
 export interface Item {
@@ -12,6 +12,8 @@ export interface Item {
   detail: string | null;
   faces: number | null;
   face_quality: number | null;
+  /** Faces found but too small to cloak: left as they were, not protected. */
+  too_small: number;
   seconds: number | null;
 }
 
@@ -28,10 +30,15 @@ export function statusText(item: Item): string {
       return "Waiting";
     case "working":
       return "Working…";
-    case "done":
-      return item.face_quality === null
-        ? "Done"
-        : `Done — face change ${rating(item.face_quality)} (SSIMULACRA2 ${item.face_quality.toFixed(0)})`;
+    case "done": {
+      const done =
+        item.face_quality === null
+          ? "Done"
+          : `Done — face change ${rating(item.face_quality)} (SSIMULACRA2 ${item.face_quality.toFixed(0)})`;
+      return item.too_small > 0 ? `${done}; ${faces(item.too_small)} too small to cloak: not protected` : done;
+    }
+    case "not_protected":
+      return `Not protected: ${item.detail ?? "no reason given"}`;
     case "skipped":
       return `Skipped: ${item.detail ?? "no reason given"}`;
     case "failed":
@@ -40,7 +47,18 @@ export function statusText(item: Item): string {
 }
 
 export function finished(items: Item[]): number {
-  return items.filter((i) => i.status === "done" || i.status === "skipped" || i.status === "failed").length;
+  return items.filter((i) => i.status !== "waiting" && i.status !== "working").length;
+}
+
+/** "1 face", "3 faces". */
+export function faces(n: number): string {
+  return n === 1 ? "1 face" : `${n} faces`;
+}
+
+/** The end-of-batch line; photos left unprotected are named first. */
+export function summaryText(s: { done: number; not_protected: number; skipped: number; failed: number; cancelled: boolean }): string {
+  const unprotected = s.not_protected > 0 ? `${s.not_protected} NOT protected, ` : "";
+  return `${s.done} cloaked, ${unprotected}${s.skipped} skipped, ${s.failed} failed${s.cancelled ? " — stopped before the end" : ""}.`;
 }
 
 /** "3 of 10 photos — about 2 min left" from the count finished since start and the time taken. */

@@ -73,7 +73,37 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
                         .to_string_lossy()
                         .into_owned(),
                 ),
-                Event::Done(_) => bar.inc(1),
+                Event::Done(done) => {
+                    bar.inc(1);
+                    if !json && !done.fully_protected() {
+                        bar.suspend(|| {
+                            eprintln!(
+                                "partly protected {}: {} cloaked; {} too small to cloak, left as they were {}",
+                                done.input.display(),
+                                batch::faces_word(done.faces.len()),
+                                batch::faces_word(done.too_small.len()),
+                                boxes_text(&done.too_small)
+                            )
+                        });
+                    }
+                }
+                Event::NotProtected(n) => {
+                    bar.inc(1);
+                    if !json {
+                        bar.suspend(|| {
+                            eprintln!(
+                                "NOT PROTECTED {}: {}{}",
+                                n.input.display(),
+                                n.reason,
+                                if n.too_small.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(" {}", boxes_text(&n.too_small))
+                                }
+                            )
+                        });
+                    }
+                }
                 Event::Skipped { input, reason } => {
                     bar.inc(1);
                     if !json {
@@ -111,8 +141,18 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
         }
         (None, _) => String::new(),
     };
+    let partly = report.done.iter().filter(|d| !d.fully_protected()).count();
+    let partly = if partly > 0 {
+        format!(", {partly} of them partly")
+    } else {
+        String::new()
+    };
+    let not_protected = match report.not_protected.len() {
+        0 => String::new(),
+        n => format!(", {n} NOT protected (see above)"),
+    };
     eprintln!(
-        "{} cloaked{quality}, {} skipped, {} failed in {:.1}s{}",
+        "{} cloaked{quality}{partly}{not_protected}, {} skipped, {} failed in {:.1}s{}",
         report.done.len(),
         report.skipped.len() + problems.len(),
         report.failed.len(),
@@ -128,4 +168,21 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// "at (x, y) w×h, …": where the faces left alone are, so the user can find them.
+fn boxes_text(boxes: &[[f32; 4]]) -> String {
+    let list: Vec<String> = boxes
+        .iter()
+        .map(|b| {
+            format!(
+                "({:.0}, {:.0}) {:.0}×{:.0}",
+                b[0],
+                b[1],
+                b[2] - b[0],
+                b[3] - b[1]
+            )
+        })
+        .collect();
+    format!("at {}", list.join(", "))
 }

@@ -1,6 +1,8 @@
 //! Speed measurements (`facecloak bench`, `cargo bench`): seconds per face per mode, time per
 //! stage, forward+backward per surrogate, and throughput with one core and with all of them.
 
+pub mod compose;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;

@@ -1,0 +1,347 @@
+//! Cloaking many photos: inputs expanded, photos opened by a few threads as memory allows, their
+//! faces cloaked in parallel on one pool of workers (each with its own sessions), progress as
+//! events, a stop flag honoured within about a second, and a report.
+
+mod choice;
+mod inputs;
+mod pool;
+mod report;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+pub use self::choice::FaceChoice;
+use self::choice::face_size;
+pub use self::inputs::collect_inputs;
+use self::pool::{MemoryGate, Pool};
+pub use self::report::{Event, FaceReport, FileReport, NotProtected, Report};
+use crate::cloak::{Cloaker, Mode, combine, face_seed};
+use crate::detect::{Detector, Face};
+use crate::io::load_photo;
+use crate::models::ModelStore;
+use crate::naming::Plan;
+use crate::output::{
+    OUTPUT_EXTENSIONS, WriteOptions, encode, output_format, remove_stale_temps, write_atomic,
+};
+use crate::{Error, Result, quality};
+
+pub use crate::naming::{OUTPUT_DIR, OUTPUT_MARK, is_output};
+/// File extensions picked up when a folder is given.
+pub const EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "webp", "tif", "tiff", "bmp", "gif"];
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub mode: Mode,
+    /// Where outputs go; `None` puts them in `cloaked/` beside each input.
+    pub out_dir: Option<PathBuf>,
+    pub overwrite: bool,
+    pub keep_metadata: bool,
+    /// Record mode and seed in each output.
+    pub tag: bool,
+    pub seed: u64,
+    /// Faces cloaked at once (and at most this many photos open); 0 means one per core.
+    pub jobs: usize,
+    /// Faces whose eyes-to-mouth distance is below this many pixels are too small to cloak:
+    /// they are left alone and reported as not protected.
+    pub min_face_px: f32,
+    /// Which of each photo's faces to cloak.
+    pub faces: FaceChoice,
+    /// Where the models and runtime live when bundled (the desktop app's resources).
+    pub resource_dir: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            mode: Mode::default(),
+            out_dir: None,
+            overwrite: false,
+            keep_metadata: false,
+            tag: false,
+            seed: 0,
+            jobs: 0,
+            min_face_px: 20.0,
+            faces: FaceChoice::All,
+            resource_dir: None,
+        }
+    }
+}
+
+/// Bytes of memory the photos open at once may take: with the sessions, peak resident memory
+/// stays near 1.5 GB at most (the size benchmark in the README measures it).
+const PHOTO_MEMORY_BUDGET: u64 = 1 << 30;
+
+/// What a photo costs in memory per pixel while it is worked on: decoded, the detector's
+/// pyramid, the cloaked copy and the encoded output (measured with the size benchmark).
+const BYTES_PER_PIXEL: u64 = 16;
+
+/// What every thread of a batch shares.
+struct Shared<'a, P> {
+    store: ModelStore,
+    detectors: Pool<Detector>,
+    cloakers: Pool<Cloaker>,
+    /// Runs the faces of every open photo, so a photo with twenty faces uses every core.
+    faces: rayon::ThreadPool,
+    memory: MemoryGate,
+    plan: Plan,
+    options: &'a Options,
+    progress: &'a P,
+    stop: &'a AtomicBool,
+}
+
+/// Cloaks every photo, calling `progress` as each one moves along. Returns an error only when
+/// nothing can run at all (models or runtime missing); a photo's own problem is reported in its
+/// event and the batch goes on.
+pub fn cloak_batch(
+    inputs: &[PathBuf],
+    options: &Options,
+    progress: impl Fn(Event) + Sync,
+    stop: &AtomicBool,
+) -> Result<Report> {
+    let started = Instant::now();
+    let jobs = if options.jobs == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        options.jobs
+    };
+    // One thread per session: the models are small, and two intra-op threads made a mid-mode face
+    // slower (3.6 s against 2.7 s on two cores), so cores are used by cloaking faces in parallel.
+    let store = ModelStore::locate(options.resource_dir.as_deref())?.with_intra_threads(1);
+    let cannot_start = |e: String| Error::Unsupported {
+        path: PathBuf::new(),
+        reason: format!("cannot start workers: {e}"),
+    };
+    // One of each session up front, so a broken installation fails the batch once, clearly.
+    let shared = Shared {
+        detectors: Pool::new(Detector::new(&store)?),
+        cloakers: Pool::new(Cloaker::new(&store)?),
+        store,
+        faces: rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs)
+            .build()
+            .map_err(|e| cannot_start(e.to_string()))?,
+        memory: MemoryGate::new(PHOTO_MEMORY_BUDGET),
+        plan: Plan::new(inputs, options.out_dir.as_deref()),
+        options,
+        progress: &progress,
+        stop,
+    };
+    for dir in shared.plan.dirs() {
+        remove_stale_temps(&dir);
+    }
+
+    let report = Mutex::new(Report::default());
+    let next = AtomicUsize::new(0);
+    // Photo threads only open, detect and save; they wait while their faces are cloaked, so a
+    // photo is never opened just because a thread would otherwise be idle.
+    let photo_threads = jobs.min(inputs.len()).max(1);
+    std::thread::scope(|scope| {
+        let mut spawned = 0;
+        for _ in 0..photo_threads {
+            let started = std::thread::Builder::new().spawn_scoped(scope, || {
+                while let Some(input) = inputs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let Some(event) = cloak_one(&shared, input) else {
+                        continue;
+                    };
+                    report
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .record(&event);
+                    progress(event);
+                }
+            });
+            spawned += usize::from(started.is_ok());
+        }
+        if spawned == 0 {
+            return Err(cannot_start("no thread could be started".into()));
+        }
+        Ok(())
+    })?;
+
+    let mut report = report.into_inner().unwrap_or_else(PoisonError::into_inner);
+    report.cancelled = stop.load(Ordering::Relaxed) && report.handled() < inputs.len();
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Handles one photo; `None` when it was interrupted by a stop request.
+fn cloak_one<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Option<Event> {
+    let skipped = |reason: String| {
+        Some(Event::Skipped {
+            input: input.to_path_buf(),
+            reason,
+        })
+    };
+    if is_output(input) {
+        return skipped("already a FaceCloak output".into());
+    }
+    // The format is known only after reading, but an existing output can be spotted before.
+    if !shared.options.overwrite
+        && let Some(existing) = existing_output(input, &shared.plan)
+    {
+        return skipped(format!(
+            "already cloaked as {} (use --overwrite to redo it)",
+            existing.display()
+        ));
+    }
+    (shared.progress)(Event::Started {
+        input: input.to_path_buf(),
+    });
+    let _memory = shared.memory.enter(photo_bytes(input));
+    match process(shared, input) {
+        Ok(event) => Some(event),
+        Err(Error::Cancelled) => None,
+        Err(e) => Some(Event::Failed {
+            input: input.to_path_buf(),
+            error: e.to_string(),
+        }),
+    }
+}
+
+/// What opening the photo will cost, from its header; a photo whose header cannot be read is
+/// counted as 24 MP (it will most likely fail to open anyway).
+fn photo_bytes(input: &Path) -> u64 {
+    let pixels = image::ImageReader::open(input)
+        .and_then(|r| r.with_guessed_format())
+        .ok()
+        .and_then(|r| r.into_dimensions().ok())
+        .map_or(24_000_000, |(w, h)| u64::from(w) * u64::from(h));
+    pixels * BYTES_PER_PIXEL
+}
+
+fn existing_output(input: &Path, plan: &Plan) -> Option<PathBuf> {
+    OUTPUT_EXTENSIONS
+        .iter()
+        .map(|ext| plan.output(input, ext))
+        .find(|p| p.exists())
+}
+
+fn process<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Result<Event> {
+    let started = Instant::now();
+    let options = shared.options;
+    let photo = load_photo(input)?;
+    let faces = shared
+        .detectors
+        .with(|| Detector::new(&shared.store), |d| d.detect(&photo.rgb))?;
+    (shared.progress)(Event::FacesFound {
+        input: input.to_path_buf(),
+        faces: faces.len(),
+    });
+    let not_protected = |reason: String, too_small: Vec<[f32; 4]>| {
+        Ok(Event::NotProtected(NotProtected {
+            input: input.to_path_buf(),
+            reason,
+            too_small,
+        }))
+    };
+    if faces.is_empty() {
+        return not_protected("no face found".into(), Vec::new());
+    }
+    let chosen = options.faces.pick(&faces);
+    if chosen.is_empty() {
+        return Ok(Event::Skipped {
+            input: input.to_path_buf(),
+            reason: format!(
+                "none of the chosen faces is in the photo ({} found)",
+                faces.len()
+            ),
+        });
+    }
+    let (big, small): (Vec<&Face>, Vec<&Face>) = chosen
+        .into_iter()
+        .partition(|f| face_size(f) >= options.min_face_px);
+    let too_small: Vec<[f32; 4]> = small.iter().map(|f| f.bbox).collect();
+    if big.is_empty() {
+        return not_protected(
+            format!(
+                "{} too small to cloak (eyes to mouth under {} px)",
+                faces_word(small.len()),
+                options.min_face_px
+            ),
+            too_small,
+        );
+    }
+
+    let params = options.mode.params();
+    let cloaked = shared.faces.install(|| {
+        big.par_iter()
+            .enumerate()
+            .map(|(i, face)| {
+                shared.cloakers.with(
+                    || Cloaker::new(&shared.store),
+                    |c| {
+                        c.cloak_face(
+                            &photo.rgb,
+                            face,
+                            &params,
+                            face_seed(options.seed, i),
+                            shared.stop,
+                        )
+                    },
+                )
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
+    if shared.stop.load(Ordering::Relaxed) {
+        return Err(Error::Cancelled);
+    }
+    let result = combine(&photo.rgb, cloaked);
+    let reports = big
+        .iter()
+        .zip(&result.faces)
+        .map(|(face, r)| FaceReport {
+            bbox: face.bbox,
+            similarity: r.similarity.clone(),
+            quality: r.quality,
+            rating: r.quality.rating(),
+            seconds: r.seconds,
+        })
+        .collect();
+
+    let (format, ext) = output_format(photo.format);
+    let output = shared.plan.output(input, ext);
+    let write = WriteOptions {
+        keep_metadata: options.keep_metadata,
+        tag: options
+            .tag
+            .then(|| format!("mode={} seed={}", options.mode.name(), options.seed)),
+        overwrite: options.overwrite,
+    };
+    let bytes = encode(&photo, &result.image, format, &write).map_err(|e| with_path(e, &output))?;
+    write_atomic(&output, &bytes, options.overwrite)?;
+    Ok(Event::Done(FileReport {
+        input: input.to_path_buf(),
+        output,
+        faces: reports,
+        too_small,
+        ssim: quality::ssim_photo(&photo.rgb, &result.image, &result.regions()),
+        psnr: quality::psnr(&photo.rgb, &result.image),
+        seconds: started.elapsed().as_secs_f64(),
+    }))
+}
+
+/// "1 face" or "3 faces".
+pub fn faces_word(n: usize) -> String {
+    if n == 1 {
+        "1 face".into()
+    } else {
+        format!("{n} faces")
+    }
+}
+
+fn with_path(e: Error, path: &Path) -> Error {
+    match e {
+        Error::Encode { source, .. } => Error::Encode {
+            path: path.to_path_buf(),
+            source,
+        },
+        other => other,
+    }
+}

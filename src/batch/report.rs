@@ -1,0 +1,127 @@
+//! What a batch tells its front end: events as photos move along, and the report at the end.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::pathname;
+use crate::visibility::FaceQuality;
+
+/// How the cloak changed one face.
+#[derive(Debug, Clone, Serialize)]
+pub struct FaceReport {
+    pub bbox: [f32; 4],
+    /// Per surrogate: cosine similarity of the cloaked face's embedding to the original's.
+    pub similarity: Vec<(String, f32)>,
+    /// How visible the change is on this face (SSIMULACRA2 at feed size and at 100 %).
+    pub quality: FaceQuality,
+    /// `quality.display` in plain words: invisible, slight or visible.
+    pub rating: &'static str,
+    /// Time this face took to cloak.
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    #[serde(serialize_with = "pathname::serialize")]
+    pub input: PathBuf,
+    #[serde(serialize_with = "pathname::serialize")]
+    pub output: PathBuf,
+    pub faces: Vec<FaceReport>,
+    /// Boxes of faces found but too small to cloak, left unchanged and so not protected.
+    pub too_small: Vec<[f32; 4]>,
+    /// SSIM of the whole photo (luma).
+    pub ssim: f64,
+    pub psnr: f64,
+    pub seconds: f64,
+}
+
+impl FileReport {
+    /// Every face the user chose was cloaked.
+    pub fn fully_protected(&self) -> bool {
+        self.too_small.is_empty()
+    }
+}
+
+/// A photo left as it was although it may show someone: no face was found, or every face was
+/// too small to cloak. Unlike a skip (already cloaked, or no face chosen), the person posting
+/// it must know it is not protected.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotProtected {
+    #[serde(serialize_with = "pathname::serialize")]
+    pub input: PathBuf,
+    pub reason: String,
+    /// Boxes of the faces too small to cloak (x1, y1, x2, y2 in photo pixels).
+    pub too_small: Vec<[f32; 4]>,
+}
+
+/// Progress of a batch, one event at a time (never more than a few per photo).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    Started {
+        #[serde(serialize_with = "pathname::serialize")]
+        input: PathBuf,
+    },
+    FacesFound {
+        #[serde(serialize_with = "pathname::serialize")]
+        input: PathBuf,
+        faces: usize,
+    },
+    Done(FileReport),
+    NotProtected(NotProtected),
+    Skipped {
+        #[serde(serialize_with = "pathname::serialize")]
+        input: PathBuf,
+        reason: String,
+    },
+    Failed {
+        #[serde(serialize_with = "pathname::serialize")]
+        input: PathBuf,
+        error: String,
+    },
+}
+
+impl Event {
+    /// The photo the event is about.
+    pub fn input(&self) -> &PathBuf {
+        match self {
+            Event::Started { input }
+            | Event::FacesFound { input, .. }
+            | Event::Skipped { input, .. }
+            | Event::Failed { input, .. } => input,
+            Event::Done(r) => &r.input,
+            Event::NotProtected(n) => &n.input,
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub done: Vec<FileReport>,
+    pub not_protected: Vec<NotProtected>,
+    #[serde(serialize_with = "pathname::serialize_pairs")]
+    pub skipped: Vec<(PathBuf, String)>,
+    #[serde(serialize_with = "pathname::serialize_pairs")]
+    pub failed: Vec<(PathBuf, String)>,
+    /// The batch was stopped before every photo was handled.
+    pub cancelled: bool,
+    pub seconds: f64,
+}
+
+impl Report {
+    /// Files out of the `total` given with an outcome.
+    pub(super) fn handled(&self) -> usize {
+        self.done.len() + self.not_protected.len() + self.skipped.len() + self.failed.len()
+    }
+
+    pub(super) fn record(&mut self, event: &Event) {
+        match event {
+            Event::Done(f) => self.done.push(f.clone()),
+            Event::NotProtected(n) => self.not_protected.push(n.clone()),
+            Event::Skipped { input, reason } => self.skipped.push((input.clone(), reason.clone())),
+            Event::Failed { input, error } => self.failed.push((input.clone(), error.clone())),
+            Event::Started { .. } | Event::FacesFound { .. } => {}
+        }
+    }
+}

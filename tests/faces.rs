@@ -1,0 +1,123 @@
+//! A photo's faces: every chosen face is cloaked or loudly reported as not protected, and a
+//! photo's faces cloaked in parallel give the same photo as one at a time.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use common::{heads, store};
+use facecloak::batch::{Event, Options, cloak_batch};
+use facecloak::bench::compose;
+use facecloak::cloak::Mode;
+use facecloak::detect::Detector;
+use image::RgbImage;
+
+/// A group photo of `count` faces from `widths.0` to `widths.1` px wide, saved as PNG.
+fn group(dir: &Path, name: &str, size: (u32, u32), count: u32, widths: (f32, f32)) -> PathBuf {
+    let mut det = Detector::new(&store()).unwrap();
+    let (photo, _) = compose::group(&heads(&mut det), size, count, widths);
+    let path = dir.join(name);
+    photo.save(&path).unwrap();
+    path
+}
+
+fn run(inputs: &[PathBuf], options: &Options) -> (facecloak::batch::Report, Vec<Event>) {
+    let events = std::sync::Mutex::new(Vec::new());
+    let report = cloak_batch(
+        inputs,
+        options,
+        |e| events.lock().unwrap().push(e),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    (report, events.into_inner().unwrap())
+}
+
+fn options(out: &Path, jobs: usize) -> Options {
+    Options {
+        mode: Mode::Low,
+        out_dir: Some(out.to_path_buf()),
+        jobs,
+        ..Options::default()
+    }
+}
+
+#[test]
+fn faces_too_small_to_cloak_are_reported_not_protected_with_their_boxes() {
+    let tmp = tempfile::tempdir().unwrap();
+    // One face 36 px wide (eyes to mouth under 20 px), alone; then beside a 260 px face.
+    let alone = group(tmp.path(), "alone.png", (900, 600), 1, (36.0, 36.0));
+    let pair = group(tmp.path(), "pair.png", (2000, 700), 2, (36.0, 260.0));
+    let out = tmp.path().join("out");
+    let (report, events) = run(&[alone.clone(), pair.clone()], &options(&out, 0));
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+
+    assert_eq!(report.not_protected.len(), 1, "{report:#?}");
+    let np = &report.not_protected[0];
+    assert_eq!(np.input, alone);
+    assert!(
+        np.reason.contains("1 face too small to cloak"),
+        "{}",
+        np.reason
+    );
+    assert_eq!(np.too_small.len(), 1);
+    let [x1, _, x2, _] = np.too_small[0];
+    assert!(
+        (30.0..70.0).contains(&(x2 - x1)),
+        "box {:?}",
+        np.too_small[0]
+    );
+    assert!(!out.join("alone.cloaked.png").exists());
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::NotProtected(n) if n.input == alone))
+    );
+
+    // The pair is cloaked, but says which face was left alone.
+    assert_eq!(report.done.len(), 1);
+    let done = &report.done[0];
+    assert_eq!(done.faces.len(), 1);
+    assert_eq!(done.too_small.len(), 1);
+    assert!(!done.fully_protected());
+    assert!(
+        done.too_small[0][2] < done.faces[0].bbox[0],
+        "the small face is the left one"
+    );
+}
+
+#[test]
+fn faces_cloaked_in_parallel_give_the_same_photo_as_one_at_a_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let photo = group(tmp.path(), "four.png", (1600, 500), 4, (90.0, 130.0));
+    let bytes = |jobs: usize| {
+        let out = tmp.path().join(format!("out{jobs}"));
+        let (report, _) = run(std::slice::from_ref(&photo), &options(&out, jobs));
+        assert_eq!(report.done.len(), 1, "{report:#?}");
+        assert_eq!(report.done[0].faces.len(), 4);
+        std::fs::read(&report.done[0].output).unwrap()
+    };
+    let one = bytes(1);
+    assert_eq!(
+        one,
+        bytes(2),
+        "the result depends on how faces were spread over workers"
+    );
+    // And every face changed.
+    let original = facecloak::io::load_rgb(&photo).unwrap();
+    let cloaked: RgbImage = image::load_from_memory(&one).unwrap().to_rgb8();
+    let mut det = Detector::new(&store()).unwrap();
+    for face in det.detect(&original).unwrap() {
+        let [x1, y1, x2, y2] = face.bbox.map(|v| v as u32);
+        let changed = (y1..y2)
+            .flat_map(|y| (x1..x2).map(move |x| (x, y)))
+            .filter(|&(x, y)| original.get_pixel(x, y) != cloaked.get_pixel(x, y))
+            .count();
+        assert!(
+            changed > 100,
+            "face at {:?} barely changed ({changed} px)",
+            face.bbox
+        );
+    }
+}
