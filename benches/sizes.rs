@@ -127,35 +127,41 @@ struct Measured {
 fn measure(cmd: &mut Command) -> Result<Measured, Box<dyn std::error::Error>> {
     let t = Instant::now();
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?;
+    let pid = child.id();
+    let done = std::sync::atomic::AtomicBool::new(false);
     let mut stdout = String::new();
-    std::io::Read::read_to_string(&mut child.stdout.take().ok_or("no stdout")?, &mut stdout)?;
-    let (ok, peak_rss_mib) = wait(&mut child)?;
-    if !ok {
+    let peak = std::thread::scope(|s| -> std::io::Result<Option<f64>> {
+        let watcher = s.spawn(|| {
+            let mut peak = None;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak_rss_mib(pid).or(peak);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            peak
+        });
+        let read = child
+            .stdout
+            .take()
+            .map(|mut out| std::io::Read::read_to_string(&mut out, &mut stdout));
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        read.transpose()?;
+        Ok(watcher.join().unwrap_or(None))
+    })?;
+    if !child.wait()?.success() {
         return Err(format!("facecloak failed: {stdout}").into());
     }
     Ok(Measured {
         stdout,
         wall: t.elapsed().as_secs_f64(),
-        peak_rss_mib,
+        peak_rss_mib: peak,
     })
 }
 
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn wait(child: &mut std::process::Child) -> std::io::Result<(bool, Option<f64>)> {
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is valid; wait4 fills it for this child only.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: the pid is our own unwaited child; both pointers are valid for the call.
-    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
-    if pid < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-    // ru_maxrss is in KiB on Linux.
-    Ok((ok, Some(usage.ru_maxrss as f64 / 1024.0)))
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn wait(child: &mut std::process::Child) -> std::io::Result<(bool, Option<f64>)> {
-    Ok((child.wait()?.success(), None))
+/// The process's own high-water resident memory. Read from /proc while it runs: the rusage a
+/// parent gets back also counts the parent's own memory at the moment it spawned the child.
+fn peak_rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }

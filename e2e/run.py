@@ -1,9 +1,11 @@
 """End-to-end test of the desktop app: the real window under Xvfb, driven over WebDriver.
 
-A fixture photo is opened with the app (the same code path a drop uses), Start is pressed, and the
-test waits for the photo to be done; then it checks the cloaked file on disk (different from the
-original, within the quality budget) and that the original is unchanged, and saves screenshots of
-the finished queue and of the before/after view.
+Two fixture photos are opened with the app (the same code path a drop uses); in the second, the
+face picker shows the face found and it is left out. Start is pressed, and the test waits for both
+photos: the first is done, the second skipped because its only face was left out. It checks the
+cloaked file on disk (different from the original, within the quality budget), that no output was
+written for the second and that the originals are unchanged, and saves screenshots of the face
+picker, the finished queue and the before/after view.
 
 Usage: run.py APP_BINARY FACECLOAK_CLI SCREENSHOT_DIR   (DISPLAY must point at a running X server)
 Speaks WebDriver to tauri-driver with the standard library only.
@@ -55,6 +57,8 @@ def main(app, cli, shots):
     os.makedirs(album)
     photo = os.path.join(album, "portrait.jpg")
     shutil.copy(os.path.join(ROOT, "tests", "fixtures", "obama.jpg"), photo)
+    left_out = os.path.join(album, "left-out.jpg")
+    shutil.copy(os.path.join(ROOT, "tests", "fixtures", "biden.jpg"), left_out)
     before = hashlib.sha256(open(photo, "rb").read()).hexdigest()
     env = dict(os.environ, FACECLOAK_SETTINGS=os.path.join(work, "settings.json"),
                XDG_CONFIG_HOME=os.path.join(work, "config"), XDG_DATA_HOME=os.path.join(work, "data"),
@@ -64,7 +68,7 @@ def main(app, cli, shots):
     session = None
     try:
         wait_for("tauri-driver", lambda: webdriver("GET", "/status", timeout=2) is not None, 30)
-        caps = {"capabilities": {"alwaysMatch": {"tauri:options": {"application": app, "args": [photo]}}}}
+        caps = {"capabilities": {"alwaysMatch": {"tauri:options": {"application": app, "args": [photo, left_out]}}}}
         session = "/session/" + webdriver("POST", "/session", caps, timeout=120)["sessionId"]
 
         def js(script, *args):
@@ -87,17 +91,38 @@ def main(app, cli, shots):
             with open(os.path.join(shots, name), "wb") as f:
                 f.write(png)
 
-        wait_for("the photo in the queue", lambda: js("return document.querySelectorAll('#queue tbody tr').length") == 1, 60)
+        wait_for("the photos in the queue", lambda: js("return document.querySelectorAll('#queue tbody tr').length") == 2, 60)
+        # The second photo's faces: found, shown outlined, and its one face left out.
+        click("#queue tbody tr:nth-child(2) button.faces")
+        wait_for("the face picker", lambda: js("const i = document.getElementById('picker-photo');"
+                                               "return !document.getElementById('face-picker').hidden && i.complete && i.naturalWidth > 0"
+                                               " && document.querySelectorAll('#picker-stack button.face').length === 1"), 60)
+        time.sleep(0.5)
+        screenshot("faces.png")
+        click("#picker-stack button.face")
+        label = wait_for("the face to be left out",
+                         lambda: js("const b = document.querySelector('#picker-stack button.face');"
+                                    "return b.classList.contains('off') ? b.title : null"), 30)
+        assert label == "Face 1: left out", label
+        summary = js("return document.getElementById('picker-summary').textContent")
+        assert summary == "0 of 1 face will be cloaked.", summary
+        click("#close-picker")
+        chooser = js("return document.querySelector('#queue tbody tr:nth-child(2) button.faces').textContent")
+        assert chooser == "0 of 1…", chooser
         wait_for("Start to be enabled", lambda: js("return !document.getElementById('start').disabled"), 30)
         click("#start")
-        status = wait_for("the photo to be done",
-                          lambda: js("const r = document.querySelector('#queue tbody tr');"
-                                     "return r && r.className !== 'waiting' && r.className !== 'working' ? "
-                                     "r.className + ': ' + r.lastChild.textContent : null"), 240)
-        assert status.startswith("done"), status
-        wait_for("the summary", lambda: "1 of 1 photos" in js("return document.getElementById('progress-text').textContent"), 30)
+
+        def finished_rows():
+            rows = js("return [...document.querySelectorAll('#queue tbody tr')]"
+                      ".map((r) => r.className + ': ' + r.lastChild.textContent)")
+            return rows if rows and all(r.split(":")[0] not in ("waiting", "working") for r in rows) else None
+
+        statuses = wait_for("both photos to be finished", finished_rows, 240)
+        assert statuses[0].startswith("done"), statuses
+        assert statuses[1] == "skipped: Skipped: every face was left out", statuses
+        wait_for("the summary", lambda: "2 of 2 photos" in js("return document.getElementById('progress-text').textContent"), 30)
         screenshot("queue.png")
-        click("#queue tbody tr")
+        click("#queue tbody tr.done")
         wait_for("the before/after view", lambda: js("const i = document.getElementById('after');"
                                                      "return !document.getElementById('compare').hidden && i.complete && i.naturalWidth > 0"), 60)
         wait_for("the before image", lambda: js("const i = document.getElementById('before');"
@@ -117,11 +142,12 @@ def main(app, cli, shots):
     assert os.path.exists(cloaked), os.listdir(album)
     assert hashlib.sha256(open(photo, "rb").read()).hexdigest() == before, "the original changed"
     assert open(cloaked, "rb").read() != open(photo, "rb").read()
+    assert not os.path.exists(os.path.join(album, "cloaked", "left-out.cloaked.jpg")), "a left-out face was cloaked"
     report = json.loads(subprocess.run([cli, "check", "--json", photo, cloaked], check=True, capture_output=True).stdout)
     assert 0.9 < report["ssim"] < 1.0, report["ssim"]
     assert len(report["faces"]) == 1
     shutil.rmtree(work, ignore_errors=True)
-    print(f"e2e: photo cloaked in the app, photo SSIM {report['ssim']:.4f}, screenshots in {shots}")
+    print(f"e2e: face left out and photo cloaked in the app, photo SSIM {report['ssim']:.4f}, screenshots in {shots}")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,12 @@ pub fn thumbnail(path: &Path, max: u32) -> Result<Vec<u8>> {
     Ok(jpeg(&shrink(&img, max)))
 }
 
+/// JPEG bytes of a photo already decoded, its long edge at most `max` pixels: the photo as a
+/// screen shows it.
+pub fn screen(img: &RgbImage, max: u32) -> Vec<u8> {
+    jpeg(&shrink(img, max))
+}
+
 fn shrink(img: &RgbImage, max: u32) -> RgbImage {
     let long = img.width().max(img.height());
     if long <= max {
@@ -31,7 +37,7 @@ fn jpeg(img: &RgbImage) -> Vec<u8> {
     let mut buf = Vec::new();
     let mut enc = jpeg_encoder::Encoder::new(&mut buf, 90);
     enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_1_1);
-    // Thumbnails are at most a few hundred pixels: encoding to memory cannot fail.
+    // Previews are at most screen-sized: encoding to memory cannot fail.
     let _ = enc.encode(
         img.as_raw(),
         img.width() as u16,

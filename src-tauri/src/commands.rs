@@ -139,9 +139,15 @@ pub async fn start(app: AppHandle, on_event: Channel<Item>) -> Result<Summary, S
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .pending();
+    let choices = state
+        .queue
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .choices();
     let options = Options {
         mode: settings.mode,
         out_dir: settings.out_dir,
+        choices,
         resource_dir: app.path().resource_dir().ok(),
         ..Options::default()
     };
@@ -194,6 +200,89 @@ pub fn clear(state: State<'_, AppState>) -> Vec<Item> {
     let mut q = state.queue.lock().unwrap_or_else(PoisonError::into_inner);
     q.clear();
     q.items().to_vec()
+}
+
+#[derive(Serialize)]
+pub struct FaceBox {
+    number: usize,
+    bbox: [f32; 4],
+    on: bool,
+    /// Too small to cloak: it stays as it is whatever the switch says.
+    too_small: bool,
+}
+
+#[derive(Serialize)]
+pub struct FacesView {
+    /// The photo at screen size, as a JPEG data URL.
+    image: String,
+    /// The photo's own size, which the boxes are in.
+    width: u32,
+    height: u32,
+    faces: Vec<FaceBox>,
+    item: Item,
+}
+
+/// Finds a photo's faces so the user can switch them on and off before Start.
+#[tauri::command]
+pub async fn faces(app: AppHandle, id: u32) -> Result<FacesView, String> {
+    let state = app.state::<AppState>();
+    let path = state
+        .queue
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .path(id)
+        .ok_or("That photo is no longer in the list.")?;
+    let resources = app.path().resource_dir().ok();
+    let (image, width, height, found) = tauri::async_runtime::spawn_blocking(move || {
+        let store = facecloak::models::ModelStore::locate(resources.as_deref())?;
+        let photo = facecloak::io::load_rgb(&path)?;
+        let faces = facecloak::detect::Detector::new(&store)?.detect(&photo)?;
+        let image = data_url(&facecloak::preview::screen(&photo, 1200));
+        Ok::<_, facecloak::Error>((image, photo.width(), photo.height(), faces))
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())?;
+    let item = state
+        .queue
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .set_found(id, found.len())
+        .ok_or("That photo is no longer in the list.")?;
+    let min = Options::default().min_face_px;
+    let faces = found
+        .iter()
+        .enumerate()
+        .map(|(i, f)| FaceBox {
+            number: i + 1,
+            bbox: f.bbox,
+            on: !item.faces_off.contains(&(i + 1)),
+            too_small: batch::face_size(f) < min,
+        })
+        .collect();
+    Ok(FacesView {
+        image,
+        width,
+        height,
+        faces,
+        item,
+    })
+}
+
+/// Leaves a face out of the next run, or puts it back.
+#[tauri::command]
+pub fn set_face(
+    state: State<'_, AppState>,
+    id: u32,
+    number: usize,
+    on: bool,
+) -> Result<Item, String> {
+    state
+        .queue
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .set_face(id, number, on)
+        .ok_or_else(|| "That photo is no longer in the list.".into())
 }
 
 #[derive(Serialize)]

@@ -128,6 +128,8 @@ fn main() {
             commands::cancel,
             commands::clear,
             commands::before_after,
+            commands::faces,
+            commands::set_face,
             commands::open_output,
         ])
         .run(tauri::generate_context!())

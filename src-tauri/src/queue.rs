@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use facecloak::batch::{self, Event, FileReport};
+use facecloak::batch::{self, Event, FaceChoice, FileReport};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -37,6 +37,8 @@ pub struct Item {
     pub face_quality: Option<f64>,
     /// Faces found but too small to cloak, so not protected.
     pub too_small: usize,
+    /// Faces (numbered from 1, as the detector orders them) the user switched off.
+    pub faces_off: Vec<usize>,
     pub seconds: Option<f64>,
 }
 
@@ -79,6 +81,7 @@ impl Queue {
                 faces: None,
                 face_quality: None,
                 too_small: 0,
+                faces_off: Vec::new(),
                 seconds: None,
             };
             self.items.push(item.clone());
@@ -92,6 +95,42 @@ impl Queue {
         let item = self.items.iter_mut().find(|i| i.id == id)?;
         item.thumbnail = Some(thumbnail);
         Some(item.clone())
+    }
+
+    /// Records the faces found when the user looked at a photo's faces.
+    pub fn set_found(&mut self, id: u32, faces: usize) -> Option<Item> {
+        let item = self.items.iter_mut().find(|i| i.id == id)?;
+        item.faces = Some(faces);
+        item.faces_off.retain(|&n| n <= faces);
+        Some(item.clone())
+    }
+
+    /// Switches face `number` of a photo on or off for the next run.
+    pub fn set_face(&mut self, id: u32, number: usize, on: bool) -> Option<Item> {
+        let item = self.items.iter_mut().find(|i| i.id == id)?;
+        item.faces_off.retain(|&n| n != number);
+        if !on {
+            item.faces_off.push(number);
+            item.faces_off.sort_unstable();
+        }
+        Some(item.clone())
+    }
+
+    /// The photos with faces switched off, and the faces left on in each.
+    pub fn choices(&self) -> HashMap<PathBuf, FaceChoice> {
+        self.items
+            .iter()
+            .filter(|i| !i.faces_off.is_empty())
+            .map(|i| {
+                let found = i.faces.unwrap_or(0);
+                let on = (1..=found).filter(|n| !i.faces_off.contains(n)).collect();
+                (i.path.clone(), FaceChoice::Numbers(on))
+            })
+            .collect()
+    }
+
+    pub fn path(&self, id: u32) -> Option<PathBuf> {
+        Some(self.items.iter().find(|i| i.id == id)?.path.clone())
     }
 
     pub fn items(&self) -> &[Item] {
@@ -257,5 +296,29 @@ mod tests {
         assert_eq!(q.pending().len(), 1);
         q.clear();
         assert!(q.items().is_empty());
+    }
+
+    #[test]
+    fn faces_switched_off_become_the_photo_s_choice_for_the_next_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let photo = dir.path().join("group.jpg");
+        std::fs::copy(fixture(), &photo).unwrap();
+        let mut q = Queue::default();
+        let id = q.add(std::slice::from_ref(&photo)).0[0].id;
+        assert!(q.choices().is_empty(), "every face is cloaked by default");
+        q.set_found(id, 3).unwrap();
+        q.set_face(id, 2, false).unwrap();
+        let item = q.set_face(id, 3, false).unwrap();
+        assert_eq!(item.faces_off, vec![2, 3]);
+        assert_eq!(q.choices()[&photo], FaceChoice::Numbers(vec![1]));
+        q.set_face(id, 3, true).unwrap();
+        assert_eq!(q.choices()[&photo], FaceChoice::Numbers(vec![1, 3]));
+        q.set_face(id, 1, false).unwrap();
+        q.set_face(id, 3, false).unwrap();
+        assert_eq!(q.choices()[&photo], FaceChoice::Numbers(vec![]));
+        q.set_face(id, 1, true).unwrap();
+        q.set_face(id, 2, true).unwrap();
+        q.set_face(id, 3, true).unwrap();
+        assert!(q.choices().is_empty());
     }
 }

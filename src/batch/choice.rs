@@ -53,7 +53,7 @@ impl FaceChoice {
 }
 
 /// Eyes-to-mouth distance, the face's scale in photo pixels.
-pub(super) fn face_size(face: &Face) -> f32 {
+pub fn face_size(face: &Face) -> f32 {
     let [le, re, _, lm, rm] = face.five;
     let eyes = [(le[0] + re[0]) / 2.0, (le[1] + re[1]) / 2.0];
     let mouth = [(lm[0] + rm[0]) / 2.0, (lm[1] + rm[1]) / 2.0];

@@ -7,6 +7,7 @@ mod inputs;
 mod pool;
 mod report;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -14,8 +15,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-pub use self::choice::FaceChoice;
-use self::choice::face_size;
+pub use self::choice::{FaceChoice, face_size};
 pub use self::inputs::collect_inputs;
 use self::pool::{MemoryGate, Pool};
 pub use self::report::{Event, FaceReport, FileReport, NotProtected, Report};
@@ -50,6 +50,8 @@ pub struct Options {
     pub min_face_px: f32,
     /// Which of each photo's faces to cloak.
     pub faces: FaceChoice,
+    /// Per photo, a choice that overrides `faces` (the app's face switches).
+    pub choices: HashMap<PathBuf, FaceChoice>,
     /// Where the models and runtime live when bundled (the desktop app's resources).
     pub resource_dir: Option<PathBuf>,
 }
@@ -66,6 +68,7 @@ impl Default for Options {
             jobs: 0,
             min_face_px: 20.0,
             faces: FaceChoice::All,
+            choices: HashMap::new(),
             resource_dir: None,
         }
     }
@@ -244,7 +247,14 @@ fn process<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Result<Even
     if faces.is_empty() {
         return not_protected("no face found".into(), Vec::new());
     }
-    let chosen = options.faces.pick(&faces);
+    let choice = options.choices.get(input).unwrap_or(&options.faces);
+    if *choice == FaceChoice::Numbers(Vec::new()) {
+        return Ok(Event::Skipped {
+            input: input.to_path_buf(),
+            reason: "every face was left out".into(),
+        });
+    }
+    let chosen = choice.pick(&faces);
     if chosen.is_empty() {
         return Ok(Event::Skipped {
             input: input.to_path_buf(),

@@ -16,6 +16,7 @@ const photo: Item = {
   faces: null,
   face_quality: null,
   too_small: 0,
+  faces_off: [],
   seconds: null,
 };
 

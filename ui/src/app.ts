@@ -4,7 +4,11 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import {
+  type FaceBox,
   type Item,
+  boxStyle,
+  faceLabel,
+  pickerSummary,
   type Mode,
   finished,
   outputText,
@@ -36,6 +40,13 @@ interface Summary {
   failed: number;
   cancelled: boolean;
   seconds: number;
+}
+interface FacesView {
+  image: string;
+  width: number;
+  height: number;
+  faces: FaceBox[];
+  item: Item;
 }
 interface BeforeAfter {
   before: string;
@@ -86,6 +97,7 @@ export class App {
       }),
     );
     $("close-compare").addEventListener("click", () => ($("compare").hidden = true));
+    $("close-picker").addEventListener("click", () => ($("face-picker").hidden = true));
     $<HTMLInputElement>("slider").addEventListener("input", (e) => {
       $("after-clip").style.width = `${(e.target as HTMLInputElement).value}%`;
     });
@@ -137,6 +149,48 @@ export class App {
     $("compare").hidden = false;
   }
 
+  /** Shows a photo with its faces outlined; each outline switches its face on or off. */
+  async pickFaces(id: number): Promise<void> {
+    const view = await this.call<FacesView>("faces", { id });
+    if (!view) return;
+    this.items.set(view.item.id, view.item);
+    $("picker-name").textContent = view.item.name;
+    $<HTMLImageElement>("picker-photo").src = view.image;
+    const stack = $("picker-stack");
+    stack.querySelectorAll("button.face").forEach((b) => b.remove());
+    const faces = view.faces;
+    const show = () => {
+      $("picker-summary").textContent = pickerSummary(faces);
+      this.render();
+    };
+    for (const face of faces) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "face";
+      Object.assign(button.style, boxStyle(face.bbox, view.width, view.height));
+      const paint = () => {
+        button.classList.toggle("off", !face.on);
+        button.classList.toggle("small", face.too_small);
+        button.title = faceLabel(face);
+        button.setAttribute("aria-label", faceLabel(face));
+        button.setAttribute("aria-pressed", String(face.on && !face.too_small));
+      };
+      paint();
+      button.disabled = face.too_small || this.running;
+      button.addEventListener("click", async () => {
+        const item = await this.call<Item>("set_face", { id, number: face.number, on: !face.on });
+        if (!item) return;
+        face.on = !face.on;
+        this.items.set(item.id, item);
+        paint();
+        show();
+      });
+      stack.append(button);
+    }
+    show();
+    $("face-picker").hidden = false;
+  }
+
   showSettings(s: Settings): void {
     document.querySelectorAll<HTMLInputElement>("input[name=mode]").forEach((r) => (r.checked = r.value === s.mode));
     $("out-dir").textContent = outputText(s.out_dir);
@@ -163,12 +217,29 @@ export class App {
           img.alt = "";
           thumb.append(img);
         }
-        const cells = [item.name, item.faces === null ? "" : String(item.faces), statusText(item)].map((t) => {
+        const [name, status] = [item.name, statusText(item)].map((t) => {
           const td = document.createElement("td");
           td.textContent = t;
           return td;
         });
-        row.append(thumb, ...cells);
+        const faces = document.createElement("td");
+        const count = item.faces === null ? "" : String(item.faces - item.faces_off.length);
+        if (item.status === "waiting" || item.status === "failed") {
+          const choose = document.createElement("button");
+          choose.type = "button";
+          choose.className = "faces";
+          choose.textContent = item.faces === null ? "Faces…" : `${count} of ${item.faces}…`;
+          choose.title = "See the faces found and choose which to cloak";
+          choose.disabled = this.running;
+          choose.addEventListener("click", (e) => {
+            e.stopPropagation();
+            this.pickFaces(item.id);
+          });
+          faces.append(choose);
+        } else {
+          faces.textContent = count;
+        }
+        row.append(thumb, name, faces, status);
         if (item.status === "done") {
           row.title = "Show before and after";
           row.addEventListener("click", () => this.compare(item.id));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Item, duration, finished, outputText, progressText, statusText, summaryText } from "./format";
+import { type FaceBox, type Item, boxStyle, duration, faceLabel, finished, outputText, pickerSummary, progressText, statusText, summaryText } from "./format";
 
 const item = (id: number, status: Item["status"], extra: Partial<Item> = {}): Item => ({
   id,
@@ -11,6 +11,7 @@ const item = (id: number, status: Item["status"], extra: Partial<Item> = {}): It
   faces: null,
   face_quality: null,
   too_small: 0,
+  faces_off: [],
   seconds: null,
   ...extra,
 });
@@ -56,5 +57,24 @@ describe("progressText", () => {
   it("names the default output folder in plain words", () => {
     expect(outputText(null)).toContain("cloaked");
     expect(outputText("/home/me/Cloaked")).toBe("/home/me/Cloaked");
+  });
+});
+
+describe("face picker", () => {
+  const face = (number: number, on: boolean, too_small = false): FaceBox => ({ number, bbox: [100, 50, 300, 290], on, too_small });
+
+  it("outlines a face where it is on the shown photo", () => {
+    expect(boxStyle([100, 50, 300, 290], 1000, 500)).toEqual({ left: "10.00%", top: "10.00%", width: "20.00%", height: "48.00%" });
+  });
+
+  it("says what will happen to each face and to the photo", () => {
+    expect(faceLabel(face(1, true))).toBe("Face 1: will be cloaked");
+    expect(faceLabel(face(2, false))).toBe("Face 2: left out");
+    expect(faceLabel(face(3, true, true))).toBe("Face 3: too small to cloak (not protected)");
+    expect(pickerSummary([face(1, true), face(2, false), face(3, true, true)])).toBe(
+      "1 of 2 faces will be cloaked. 1 face is too small to cloak.",
+    );
+    expect(pickerSummary([face(1, true)])).toBe("1 of 1 face will be cloaked.");
+    expect(pickerSummary([])).toBe("No face was found in this photo: it will not be protected.");
   });
 });

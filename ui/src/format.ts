@@ -14,6 +14,8 @@ export interface Item {
   face_quality: number | null;
   /** Faces found but too small to cloak: left as they were, not protected. */
   too_small: number;
+  /** Faces (numbered from 1) the user left out. */
+  faces_off: number[];
   seconds: number | null;
 }
 
@@ -81,4 +83,34 @@ export function duration(seconds: number): string {
 
 export function outputText(outDir: string | null): string {
   return outDir ?? "a \u201ccloaked\u201d folder beside each photo";
+}
+
+/** A face in the face picker: its number, box in photo pixels, and whether it will be cloaked. */
+export interface FaceBox {
+  number: number;
+  bbox: [number, number, number, number];
+  on: boolean;
+  too_small: boolean;
+}
+
+/** Where a face's outline goes over the photo, as percentages of the shown image. */
+export function boxStyle(b: FaceBox["bbox"], width: number, height: number): { left: string; top: string; width: string; height: string } {
+  const pct = (v: number, of: number) => `${((100 * v) / of).toFixed(2)}%`;
+  return { left: pct(b[0], width), top: pct(b[1], height), width: pct(b[2] - b[0], width), height: pct(b[3] - b[1], height) };
+}
+
+/** What a face's switch says. */
+export function faceLabel(f: FaceBox): string {
+  if (f.too_small) return `Face ${f.number}: too small to cloak (not protected)`;
+  return f.on ? `Face ${f.number}: will be cloaked` : `Face ${f.number}: left out`;
+}
+
+/** "2 of 3 faces will be cloaked", with the faces too small to cloak named. */
+export function pickerSummary(faces: FaceBox[]): string {
+  if (faces.length === 0) return "No face was found in this photo: it will not be protected.";
+  const cloakable = faces.filter((f) => !f.too_small);
+  const on = cloakable.filter((f) => f.on).length;
+  const small = faces.length - cloakable.length;
+  const tail = small > 0 ? ` ${small === 1 ? "1 face is" : `${small} faces are`} too small to cloak.` : "";
+  return `${on} of ${cloakable.length === 1 ? "1 face" : `${cloakable.length} faces`} will be cloaked.${tail}`;
 }
