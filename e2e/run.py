@@ -64,7 +64,7 @@ def main(app, cli, shots):
                XDG_CONFIG_HOME=os.path.join(work, "config"), XDG_DATA_HOME=os.path.join(work, "data"),
                XDG_CACHE_HOME=os.path.join(work, "cache"))
     driver = subprocess.Popen(["tauri-driver", "--port", str(PORT), "--native-port", str(PORT + 1)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "driver.log"), "w"))
+                              stdout=open(os.path.join(work, "driver.log"), "w"), stderr=subprocess.STDOUT)
     session = None
     try:
         wait_for("tauri-driver", lambda: webdriver("GET", "/status", timeout=2) is not None, 30)
@@ -97,7 +97,7 @@ def main(app, cli, shots):
         wait_for("the face picker", lambda: js("const i = document.getElementById('picker-photo');"
                                                "return !document.getElementById('face-picker').hidden && i.complete && i.naturalWidth > 0"
                                                " && document.querySelectorAll('#picker-stack button.face').length === 1"), 60)
-        time.sleep(0.5)
+        time.sleep(1)  # let the photo paint before the picture is taken
         screenshot("faces.png")
         click("#picker-stack button.face")
         label = wait_for("the face to be left out",
@@ -120,7 +120,8 @@ def main(app, cli, shots):
         statuses = wait_for("both photos to be finished", finished_rows, 240)
         assert statuses[0].startswith("done"), statuses
         assert statuses[1] == "skipped: Skipped: every face was left out", statuses
-        wait_for("the summary", lambda: "2 of 2 photos" in js("return document.getElementById('progress-text').textContent"), 30)
+        # The batch has ended when the progress line stops saying it is working.
+        wait_for("the batch to end", lambda: js("return document.getElementById('progress-text').textContent") == "2 of 2 photos", 60)
         screenshot("queue.png")
         click("#queue tbody tr.done")
         wait_for("the before/after view", lambda: js("const i = document.getElementById('after');"
@@ -150,9 +151,20 @@ def main(app, cli, shots):
     print(f"e2e: face left out and photo cloaked in the app, photo SSIM {report['ssim']:.4f}, screenshots in {shots}")
 
 
+def run_once_more_if_the_driver_drops(args):
+    """WebKitWebDriver under Xvfb now and then drops its connection mid-session (seen in one to
+    three runs out of five here, at different steps); that failure alone is retried once, in a
+    fresh session. Any other failure, or a second drop, fails the test."""
+    try:
+        main(*args)
+    except ConnectionError as e:
+        print(f"e2e: the WebDriver connection dropped ({e}); running the session once more")
+        main(*args)
+
+
 if __name__ == "__main__":
     try:
-        main(*sys.argv[1:4])
+        run_once_more_if_the_driver_drops(sys.argv[1:4])
     except Exception as e:  # noqa: BLE001 — report any failure as a failed test
         print(f"e2e failed: {e}")
         print("0 passed, 1 failed")
