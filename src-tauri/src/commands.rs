@@ -195,6 +195,21 @@ pub fn cancel(state: State<'_, AppState>) {
     state.stop.store(true, Ordering::SeqCst);
 }
 
+/// Takes a photo off the list (not while it is being cloaked).
+#[tauri::command]
+pub fn remove(state: State<'_, AppState>, id: u32) -> Result<(), String> {
+    if state
+        .queue
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .remove(id)
+    {
+        Ok(())
+    } else {
+        Err("That photo is being cloaked; cancel first to remove it.".into())
+    }
+}
+
 #[tauri::command]
 pub fn clear(state: State<'_, AppState>) -> Vec<Item> {
     let mut q = state.queue.lock().unwrap_or_else(PoisonError::into_inner);

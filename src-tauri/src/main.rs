@@ -127,6 +127,7 @@ fn main() {
             commands::start,
             commands::cancel,
             commands::clear,
+            commands::remove,
             commands::before_after,
             commands::faces,
             commands::set_face,

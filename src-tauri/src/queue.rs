@@ -146,6 +146,15 @@ impl Queue {
             .collect()
     }
 
+    /// Takes one photo off the list, unless it is being worked on; whether it was removed.
+    pub fn remove(&mut self, id: u32) -> bool {
+        let before = self.items.len();
+        self.items
+            .retain(|i| i.id != id || i.status == Status::Working);
+        self.reports.remove(&id);
+        self.items.len() < before
+    }
+
     /// Drops every photo that is not being worked on.
     pub fn clear(&mut self) {
         self.items.retain(|i| i.status == Status::Working);
@@ -320,5 +329,26 @@ mod tests {
         q.set_face(id, 2, true).unwrap();
         q.set_face(id, 3, true).unwrap();
         assert!(q.choices().is_empty());
+    }
+
+    #[test]
+    fn a_row_is_removed_unless_it_is_being_worked_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.jpg"), dir.path().join("b.jpg"));
+        std::fs::copy(fixture(), &a).unwrap();
+        std::fs::copy(fixture(), &b).unwrap();
+        let mut q = Queue::default();
+        let ids: Vec<u32> = q
+            .add(&[a.clone(), b.clone()])
+            .0
+            .iter()
+            .map(|i| i.id)
+            .collect();
+        q.apply(&Event::Started { input: b.clone() }).unwrap();
+        assert!(q.remove(ids[0]));
+        assert!(!q.remove(ids[1]), "a photo being cloaked stays");
+        assert!(!q.remove(999));
+        assert_eq!(q.pending(), Vec::<PathBuf>::new());
+        assert_eq!(q.items().len(), 1);
     }
 }

@@ -40,6 +40,8 @@ beforeEach(() => {
           channel.onmessage(current);
           return { done: 1, not_protected: 0, skipped: 0, failed: 0, cancelled: false, seconds: 2 };
         }
+        case "remove":
+          return null;
         case "set_mode":
           return { mode: (args as { mode: string }).mode, out_dir: null, window: [1000, 720] };
         case "open_output":
@@ -67,9 +69,22 @@ describe("the window", () => {
     await app.init();
     await app.start();
     expect(calls.map((c) => c.cmd)).toContain("start");
-    const status = document.querySelector("#queue tbody tr td:last-child")?.textContent;
+    const status = document.querySelector("#queue tbody tr td.status")?.textContent;
     expect(status).toBe("Done — face change slight (SSIMULACRA2 72)");
     expect(document.getElementById("progress-text")?.textContent).toBe("1 of 1 photos");
+  });
+
+  it("gives the list the window and lets a row be removed from the keyboard", async () => {
+    await new App().init();
+    expect(document.getElementById("drop")?.classList.contains("compact")).toBe(true);
+    const row = document.querySelector<HTMLTableRowElement>("#queue tbody tr")!;
+    expect(row.tabIndex).toBe(0);
+    row.dispatchEvent(new KeyboardEvent("keydown", { key: "Delete", bubbles: true }));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls.find((c) => c.cmd === "remove")?.args).toEqual({ id: 1 });
+    expect(document.querySelectorAll("#queue tbody tr").length).toBe(0);
+    expect(document.getElementById("drop")?.classList.contains("compact")).toBe(false);
+    expect(document.getElementById("progress-text")?.textContent).toBe("No photos yet.");
   });
 
   it("sends the chosen mode and shows errors in plain words", async () => {

@@ -191,6 +191,13 @@ export class App {
     $("face-picker").hidden = false;
   }
 
+  async remove(id: number): Promise<void> {
+    // The command answers null when done; a refusal (the photo is being cloaked) is shown instead.
+    if ((await this.call("remove", { id })) === undefined) return;
+    this.items.delete(id);
+    this.render();
+  }
+
   showSettings(s: Settings): void {
     document.querySelectorAll<HTMLInputElement>("input[name=mode]").forEach((r) => (r.checked = r.value === s.mode));
     $("out-dir").textContent = outputText(s.out_dir);
@@ -222,6 +229,7 @@ export class App {
           td.textContent = t;
           return td;
         });
+        status.className = "status";
         const faces = document.createElement("td");
         const count = item.faces === null ? "" : String(item.faces - item.faces_off.length);
         if (item.status === "waiting" || item.status === "failed") {
@@ -239,14 +247,41 @@ export class App {
         } else {
           faces.textContent = count;
         }
-        row.append(thumb, name, faces, status);
-        if (item.status === "done") {
-          row.title = "Show before and after";
-          row.addEventListener("click", () => this.compare(item.id));
+        const removeCell = document.createElement("td");
+        if (item.status !== "working") {
+          const remove = document.createElement("button");
+          remove.type = "button";
+          remove.className = "remove";
+          remove.textContent = "×";
+          remove.title = `Remove ${item.name} from the list`;
+          remove.setAttribute("aria-label", remove.title);
+          remove.addEventListener("click", (e) => {
+            e.stopPropagation();
+            this.remove(item.id);
+          });
+          removeCell.append(remove);
         }
+        row.append(thumb, name, faces, status, removeCell);
+        // Rows take the keyboard: Enter opens what a click opens, Delete removes the row.
+        row.tabIndex = 0;
+        const open = item.status === "done" ? () => this.compare(item.id) : item.status === "waiting" || item.status === "failed" ? () => this.pickFaces(item.id) : null;
+        if (item.status === "done") row.title = "Show before and after";
+        if (open && item.status === "done") row.addEventListener("click", open);
+        row.addEventListener("keydown", (e) => {
+          if (e.target !== row) return;
+          if (e.key === "Delete" || e.key === "Backspace") {
+            e.preventDefault();
+            this.remove(item.id);
+          } else if ((e.key === "Enter" || e.key === " ") && open && !this.running) {
+            e.preventDefault();
+            open();
+          }
+        });
         return row;
       }),
     );
+    // Once photos are in, the drop zone shrinks to a bar and the list gets the window.
+    $("drop").classList.toggle("compact", items.length > 0);
     const done = finished(items);
     const progress = $<HTMLProgressElement>("progress");
     progress.value = items.length ? done / items.length : 0;
