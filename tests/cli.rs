@@ -101,6 +101,15 @@ fn a_batch_with_a_bad_file_goes_on_and_exits_one() {
                 .count()
                 == 0
     );
+    // In text mode the photo with no face is announced as not protected, apart from the failures.
+    let out = facecloak(&["cloak", wall.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("NOT PROTECTED {}: no face found", wall.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("0 cloaked, 1 NOT protected"), "{stderr}");
 }
 
 #[test]

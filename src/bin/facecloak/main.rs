@@ -87,7 +87,8 @@ pub struct CloakArgs {
     /// Which faces to cloak: all, largest, or numbers as `facecloak detect` prints them (1,3).
     #[arg(long, default_value = "all", value_parser = clap::value_parser!(FaceChoice))]
     faces: FaceChoice,
-    /// Photos cloaked at once (default: one per CPU core).
+    /// Faces cloaked at once, across photos (default: one per CPU core); photos are opened only
+    /// as memory allows.
     #[arg(long, short, default_value_t = 0)]
     jobs: usize,
     /// Print one JSON record per photo on stdout.
