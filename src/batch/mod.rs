@@ -194,10 +194,11 @@ fn cloak_one<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Option<Ev
             existing.display()
         ));
     }
+    // A photo waiting for memory is not yet being worked on.
+    let _memory = shared.memory.enter(photo_bytes(input));
     (shared.progress)(Event::Started {
         input: input.to_path_buf(),
     });
-    let _memory = shared.memory.enter(photo_bytes(input));
     match process(shared, input) {
         Ok(event) => Some(event),
         Err(Error::Cancelled) => None,

@@ -29,7 +29,11 @@ pub fn combine(photo: &RgbImage, faces: Vec<FaceResult>) -> CloakedPhoto {
             .filter(|&(j, f)| j != i && overlap(&f.change.region(), &r))
             .map(|(_, f)| (&f.change, f.change.region()))
             .collect();
-        let earlier: Vec<Rect> = faces[..i].iter().map(|f| f.change.region()).collect();
+        let earlier: Vec<Rect> = faces[..i]
+            .iter()
+            .map(|f| f.change.region())
+            .filter(|e| overlap(e, &r))
+            .collect();
         // One face's change at photo resolution at a time: twenty big faces' worth would not fit.
         let own = face.change.rect(Rect { x: 0, y: 0, ..r });
         for y in r.y..r.y + r.h {
