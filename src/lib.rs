@@ -28,6 +28,7 @@ pub mod preview;
 pub mod quality;
 pub mod recognise;
 pub mod runtime;
+pub mod verify;
 pub mod visibility;
 pub mod warp;
 

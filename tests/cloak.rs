@@ -10,7 +10,7 @@ use common::{fixture, store};
 use facecloak::batch::{Event, Options, Report, cloak_batch};
 use facecloak::cloak::Mode;
 use facecloak::detect::Detector;
-use facecloak::models::SURROGATES;
+use facecloak::models::{SURROGATES, recognisers};
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageFormat, RgbImage};
 
@@ -70,15 +70,23 @@ fn mid_mode_moves_every_face_within_its_visibility_floor() {
     for file in &report.done {
         assert_eq!(file.faces.len(), 1, "{}", file.input.display());
         let face = &file.faces[0];
-        // Every surrogate sees the face move (the cloak is not a no-op)…
-        assert_eq!(face.similarity.len(), SURROGATES.len());
-        for (name, sim) in &face.similarity {
+        // Every local model judged the face, and every surrogate sees it move (the cloak is not
+        // a no-op)…
+        assert_eq!(face.local_check.len(), recognisers().len());
+        for check in face.local_check.iter().take(SURROGATES.len()) {
             assert!(
-                *sim < 0.97,
-                "{}: {name} similarity {sim}",
-                file.input.display()
+                check.similarity < 0.97,
+                "{}: {} similarity {}",
+                file.input.display(),
+                check.model,
+                check.similarity
             );
         }
+        assert!(
+            face.protection.contains("local models"),
+            "{}",
+            face.protection
+        );
         // …and the face stays at its visibility floor at feed size.
         assert!(
             face.quality.display >= floor - 0.5,

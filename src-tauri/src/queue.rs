@@ -35,6 +35,9 @@ pub struct Item {
     pub faces: Option<usize>,
     /// The least-hidden face's SSIMULACRA2 at feed size (people look at faces, not photos).
     pub face_quality: Option<f64>,
+    /// The least-protected face's local check in plain words ("not matched by 1 of 4 local
+    /// models"): the recognisers here, not the scrapers', so a hint rather than a promise.
+    pub protection: Option<String>,
     /// Faces found but too small to cloak, so not protected.
     pub too_small: usize,
     /// Faces (numbered from 1, as the detector orders them) the user switched off.
@@ -80,6 +83,7 @@ impl Queue {
                 detail: None,
                 faces: None,
                 face_quality: None,
+                protection: None,
                 too_small: 0,
                 faces_off: Vec::new(),
                 seconds: None,
@@ -194,6 +198,11 @@ impl Queue {
                     .iter()
                     .map(|f| f.quality.display)
                     .min_by(f64::total_cmp);
+                item.protection = r
+                    .faces
+                    .iter()
+                    .min_by_key(|f| f.local_check.iter().filter(|c| !c.still_matches).count())
+                    .map(|f| f.protection.clone());
                 item.seconds = Some(r.seconds);
                 item.detail = Some(format!("saved as {}", r.output.display()));
                 self.reports.insert(item.id, r.clone());

@@ -27,6 +27,7 @@ use crate::naming::Plan;
 use crate::output::{
     OUTPUT_EXTENSIONS, WriteOptions, encode, output_format, remove_stale_temps, write_atomic,
 };
+use crate::verify::{Verifier, protection_words};
 use crate::{Error, Result, quality};
 
 pub use crate::naming::{OUTPUT_DIR, OUTPUT_MARK, is_output};
@@ -87,6 +88,7 @@ struct Shared<'a, P> {
     store: ModelStore,
     detectors: Pool<Detector>,
     cloakers: Pool<Cloaker>,
+    verifiers: Pool<Verifier>,
     /// Runs the faces of every open photo, so a photo with twenty faces uses every core.
     faces: rayon::ThreadPool,
     memory: MemoryGate,
@@ -122,6 +124,7 @@ pub fn cloak_batch(
     let shared = Shared {
         detectors: Pool::new(Detector::new(&store)?),
         cloakers: Pool::new(Cloaker::new(&store)?),
+        verifiers: Pool::new(Verifier::new(&store)?),
         store,
         faces: rayon::ThreadPoolBuilder::new()
             .num_threads(jobs)
@@ -304,17 +307,25 @@ fn process<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Result<Even
         return Err(Error::Cancelled);
     }
     let result = combine(&photo.rgb, cloaked);
-    let reports = big
-        .iter()
-        .zip(&result.faces)
-        .map(|(face, r)| FaceReport {
-            bbox: face.bbox,
-            similarity: r.similarity.clone(),
-            quality: r.quality,
-            rating: r.quality.rating(),
-            seconds: r.seconds,
-        })
-        .collect();
+    let reports = shared.verifiers.with(
+        || Verifier::new(&shared.store),
+        |v| {
+            big.iter()
+                .zip(&result.faces)
+                .map(|(face, r)| {
+                    let local_check = v.check(&photo.rgb, &result.image, face)?;
+                    Ok(FaceReport {
+                        bbox: face.bbox,
+                        protection: protection_words(&local_check),
+                        local_check,
+                        quality: r.quality,
+                        rating: r.quality.rating(),
+                        seconds: r.seconds,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()
+        },
+    )?;
 
     let (format, ext) = output_format(photo.format);
     let output = shared.plan.output(input, ext);

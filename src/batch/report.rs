@@ -5,14 +5,17 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::pathname;
+use crate::verify::ModelCheck;
 use crate::visibility::FaceQuality;
 
 /// How the cloak changed one face.
 #[derive(Debug, Clone, Serialize)]
 pub struct FaceReport {
     pub bbox: [f32; 4],
-    /// Per surrogate: cosine similarity of the cloaked face's embedding to the original's.
-    pub similarity: Vec<(String, f32)>,
+    /// Every local recogniser's verdict: does it still match the cloaked face to the original?
+    pub local_check: Vec<ModelCheck>,
+    /// `local_check` in plain words: "not matched by 1 of 4 local models".
+    pub protection: String,
     /// How visible the change is on this face (SSIMULACRA2 at feed size and at 100 %).
     pub quality: FaceQuality,
     /// `quality.display` in plain words: invisible, slight or visible.

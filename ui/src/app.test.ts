@@ -15,6 +15,7 @@ const photo: Item = {
   detail: null,
   faces: null,
   face_quality: null,
+  protection: null,
   too_small: 0,
   faces_off: [],
   seconds: null,

@@ -10,6 +10,7 @@ const item = (id: number, status: Item["status"], extra: Partial<Item> = {}): It
   detail: null,
   faces: null,
   face_quality: null,
+  protection: null,
   too_small: 0,
   faces_off: [],
   seconds: null,
@@ -25,6 +26,9 @@ describe("statusText", () => {
     );
     expect(statusText(item(3, "done", { face_quality: 85 }))).toContain("invisible");
     expect(statusText(item(3, "done", { face_quality: 40 }))).toContain("visible");
+    expect(statusText(item(3, "done", { face_quality: 72, protection: "not matched by 1 of 4 local models" }))).toBe(
+      "Done — face change slight (SSIMULACRA2 72); not matched by 1 of 4 local models",
+    );
   });
 
   it("says loudly when a photo or some of its faces are not protected", () => {

@@ -12,6 +12,8 @@ export interface Item {
   detail: string | null;
   faces: number | null;
   face_quality: number | null;
+  /** The least-protected face's local check in plain words. */
+  protection: string | null;
   /** Faces found but too small to cloak: left as they were, not protected. */
   too_small: number;
   /** Faces (numbered from 1) the user left out. */
@@ -33,10 +35,11 @@ export function statusText(item: Item): string {
     case "working":
       return "Working…";
     case "done": {
-      const done =
+      const quality =
         item.face_quality === null
           ? "Done"
           : `Done — face change ${rating(item.face_quality)} (SSIMULACRA2 ${item.face_quality.toFixed(0)})`;
+      const done = item.protection ? `${quality}; ${item.protection}` : quality;
       return item.too_small > 0 ? `${done}; ${faces(item.too_small)} too small to cloak: not protected` : done;
     }
     case "not_protected":

@@ -3,23 +3,12 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use facecloak::align::{face_transform, warp_face};
 use facecloak::detect::Detector;
 use facecloak::geometry::{Rect, bbox_rect};
-use facecloak::models::{ModelStore, Role, recognisers};
-use facecloak::recognise::{Recogniser, cosine};
+use facecloak::models::ModelStore;
+use facecloak::verify::{ModelCheck, Verifier};
 use facecloak::{Error, quality};
-use ndarray::Axis;
 use serde::Serialize;
-
-#[derive(Serialize)]
-struct ModelCheck {
-    model: &'static str,
-    role: Role,
-    similarity: f32,
-    threshold: f32,
-    still_matches: bool,
-}
 
 #[derive(Serialize)]
 struct FaceCheck {
@@ -50,29 +39,10 @@ pub fn run(original: &Path, cloaked: &Path, json: bool) -> facecloak::Result<Exi
     }
     let store = ModelStore::locate(None)?;
     let faces = Detector::new(&store)?.detect(&a)?;
-    let mut recognisers: Vec<Recogniser> = recognisers()
-        .into_iter()
-        .map(|i| Recogniser::new(&store, i))
-        .collect::<Result<_, _>>()?;
+    let mut verifier = Verifier::new(&store)?;
     let mut checks = Vec::new();
     for face in &faces {
-        // Both photos are aligned with the original's landmarks, so only the pixels differ.
-        let t = face_transform(&face.five);
-        let fa = warp_face(&a, &t).insert_axis(Axis(0));
-        let fb = warp_face(&b, &t).insert_axis(Axis(0));
-        let mut models = Vec::new();
-        for r in &mut recognisers {
-            let (ea, eb) = (r.embed(fa.view())?, r.embed(fb.view())?);
-            let similarity = cosine(ea.row(0).as_slice().unwrap(), eb.row(0).as_slice().unwrap());
-            let threshold = r.info.match_threshold.unwrap_or(0.5);
-            models.push(ModelCheck {
-                model: r.info.name,
-                role: r.info.role,
-                similarity,
-                threshold,
-                still_matches: similarity >= threshold,
-            });
-        }
+        let models = verifier.check(&a, &b, face)?;
         let rect = bbox_rect(&face.bbox, a.width(), a.height());
         checks.push(FaceCheck {
             bbox: face.bbox,

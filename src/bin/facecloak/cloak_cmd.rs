@@ -141,6 +141,25 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
         }
         (None, _) => String::new(),
     };
+    // The local check, over every face: how many fool every local model, how many some.
+    let checks: Vec<(usize, usize)> = report
+        .done
+        .iter()
+        .flat_map(|d| &d.faces)
+        .map(|f| {
+            let fooled = f.local_check.iter().filter(|c| !c.still_matches).count();
+            (fooled, f.local_check.len())
+        })
+        .collect();
+    let local = (!checks.is_empty()).then(|| {
+        let all = checks.iter().filter(|(k, n)| k == n && *n > 0).count();
+        let some = checks.iter().filter(|(k, n)| *k > 0 && k < n).count();
+        format!(
+            "local check (do this computer's recognisers still match each face to its original?): \
+             {all} of {} faces matched by none, {some} by only some",
+            checks.len()
+        )
+    });
     let partly = report.done.iter().filter(|d| !d.fully_protected()).count();
     let partly = if partly > 0 {
         format!(", {partly} of them partly")
@@ -163,6 +182,9 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
             ""
         }
     );
+    if let Some(local) = local {
+        eprintln!("{local}");
+    }
     Ok(if report.failed.is_empty() && !report.cancelled {
         ExitCode::SUCCESS
     } else {
