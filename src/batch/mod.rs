@@ -88,7 +88,9 @@ struct Shared<'a, P> {
     store: ModelStore,
     detectors: Pool<Detector>,
     cloakers: Pool<Cloaker>,
-    verifiers: Pool<Verifier>,
+    /// One set of recognisers for the local check, shared: the largest judge alone holds a few
+    /// hundred megabytes, and a check takes a fraction of a second.
+    verifier: Mutex<Verifier>,
     /// Runs the faces of every open photo, so a photo with twenty faces uses every core.
     faces: rayon::ThreadPool,
     memory: MemoryGate,
@@ -124,7 +126,7 @@ pub fn cloak_batch(
     let shared = Shared {
         detectors: Pool::new(Detector::new(&store)?),
         cloakers: Pool::new(Cloaker::new(&store)?),
-        verifiers: Pool::new(Verifier::new(&store)?),
+        verifier: Mutex::new(Verifier::new(&store)?),
         store,
         faces: rayon::ThreadPoolBuilder::new()
             .num_threads(jobs)
@@ -307,25 +309,25 @@ fn process<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Result<Even
         return Err(Error::Cancelled);
     }
     let result = combine(&photo.rgb, cloaked);
-    let reports = shared.verifiers.with(
-        || Verifier::new(&shared.store),
-        |v| {
-            big.iter()
-                .zip(&result.faces)
-                .map(|(face, r)| {
-                    let local_check = v.check(&photo.rgb, &result.image, face)?;
-                    Ok(FaceReport {
-                        bbox: face.bbox,
-                        protection: protection_words(&local_check),
-                        local_check,
-                        quality: r.quality,
-                        rating: r.quality.rating(),
-                        seconds: r.seconds,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()
-        },
-    )?;
+    let reports = big
+        .iter()
+        .zip(&result.faces)
+        .map(|(face, r)| {
+            let local_check = shared
+                .verifier
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .check(&photo.rgb, &result.image, face)?;
+            Ok(FaceReport {
+                bbox: face.bbox,
+                protection: protection_words(&local_check),
+                local_check,
+                quality: r.quality,
+                rating: r.quality.rating(),
+                seconds: r.seconds,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
 
     let (format, ext) = output_format(photo.format);
     let output = shared.plan.output(input, ext);
