@@ -20,13 +20,6 @@ pub fn region_planes(photo: &RgbImage, r: Rect) -> Array3<f32> {
     out
 }
 
-/// A copy of the photo with `x0 + delta` written into the region, rounded to 8 bits.
-pub fn apply_region(photo: &RgbImage, r: Rect, x0: &Array3<f32>, delta: &Array3<f32>) -> RgbImage {
-    let mut out = photo.clone();
-    write_region(&mut out, r, x0, delta);
-    out
-}
-
 pub fn write_region(out: &mut RgbImage, r: Rect, x0: &Array3<f32>, delta: &Array3<f32>) {
     for y in 0..r.h as usize {
         for x in 0..r.w as usize {

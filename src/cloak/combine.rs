@@ -84,7 +84,6 @@ mod tests {
                 Grid::new(&to_face, region),
                 Array3::from_elem((3, 4, w as usize), value),
             ),
-            similarity: Vec::new(),
             quality: FaceQuality {
                 display: 100.0,
                 full: 100.0,

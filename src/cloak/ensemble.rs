@@ -4,7 +4,7 @@ use ndarray::{Array2, Array4, ArrayView4};
 
 use crate::Result;
 use crate::models::{ModelStore, SURROGATES};
-use crate::recognise::{GradientGraph, cosine};
+use crate::recognise::GradientGraph;
 
 /// How far below each surrogate's match threshold the optimiser aims, so the cloak survives
 /// re-encoding and resizing.
@@ -64,21 +64,5 @@ impl Ensemble {
             total.scaled_add(weight / norm, &out.grad);
         }
         Ok(total)
-    }
-
-    /// Per surrogate: (name, cosine similarity of `after` to `before`).
-    pub(super) fn similarities(
-        &self,
-        before: &[Array2<f32>],
-        after: &[Array2<f32>],
-    ) -> Vec<(String, f32)> {
-        self.graphs
-            .iter()
-            .zip(before.iter().zip(after))
-            .map(|(g, (o, a))| {
-                let (o, a) = (o.row(0).to_vec(), a.row(0).to_vec());
-                (g.info.name.to_string(), cosine(&o, &a))
-            })
-            .collect()
     }
 }

@@ -72,7 +72,7 @@ impl Grid {
     }
 
     /// Working planes from any per-pixel reader (channel, region-local y, x), block-averaged.
-    pub(super) fn down_with(&self, at: impl Fn(usize, usize, usize) -> f32) -> Array3<f32> {
+    fn down_with(&self, at: impl Fn(usize, usize, usize) -> f32) -> Array3<f32> {
         let f = self.factor;
         let (hh, ww) = (self.region.h as usize, self.region.w as usize);
         Array3::from_shape_fn((3, self.h, self.w), |(c, j, i)| {
@@ -149,10 +149,6 @@ impl Change {
     /// The photo region the change covers.
     pub fn region(&self) -> Rect {
         self.grid.region
-    }
-
-    pub(super) fn grid(&self) -> &Grid {
-        &self.grid
     }
 
     /// Scales the whole change.

@@ -43,8 +43,6 @@ pub struct FaceResult {
     /// The perturbation (0..1 units), already within every budget.
     #[serde(skip)]
     pub change: Change,
-    /// Per surrogate: (name, cosine similarity of the cloaked face's embedding to the original's).
-    pub similarity: Vec<(String, f32)>,
     /// How visible the change is on this face.
     pub quality: FaceQuality,
     /// Fraction of the optimised perturbation kept to meet the quality floor.
@@ -158,18 +156,8 @@ impl Cloaker {
             &change,
         );
         change.scale(fitted.kept);
-        // What the recognisers see now, rounded to 8 bits as the saved photo will be.
-        let cloaked = change.grid().down_with(|c, y, x| {
-            let (x, y) = (x as u32, y as u32);
-            let v = f32::from(sub.get_pixel(x, y)[c]) + 255.0 * change.at(c, x, y);
-            v.round().clamp(0.0, 255.0) / 255.0
-        });
-        let after = self
-            .ensemble
-            .embed(base.forward(cloaked.view()).insert_axis(Axis(0)).view())?;
         Ok(FaceResult {
             change,
-            similarity: self.ensemble.similarities(&originals, &after),
             quality: fitted.quality,
             kept: fitted.kept,
             seconds: started.elapsed().as_secs_f64(),
