@@ -34,7 +34,7 @@ pub(super) fn optimise(
     let x0 = problem.x0;
     let mut delta = Array3::<f32>::zeros(x0.raw_dim());
     let mut velocity = Array3::<f32>::zeros(x0.raw_dim());
-    let step = (3.0 / p.steps as f32).max(0.05);
+    let step = p.rate * (3.0 / p.steps as f32).max(0.05);
     // σ in working pixels: the knob is in crop pixels, and a working pixel is 1/scale of them.
     let lowpass = p.lowpass / problem.to_face.scale();
     // A smoothed perturbation moves only along smoothed gradients (the blur is its own
@@ -47,7 +47,12 @@ pub(super) fn optimise(
         let x = (x0 + &delta).mapv(|v| v.clamp(0.0, 1.0));
         let views: Vec<(Resampler, View)> = (0..p.samples)
             .map(|k| {
-                let view = View::ALL[(step_no * p.samples + k) % View::ALL.len()];
+                let kinds: &[View] = match p.views {
+                    1 => &[View::Plain],
+                    2 => &[View::Jpeg, View::Plain],
+                    _ => &View::ALL,
+                };
+                let view = kinds[(step_no * p.samples + k) % kinds.len()];
                 let t = jitter(&problem.to_face, p.jitter, rng);
                 (Resampler::new(&t, problem.rect), view)
             })
@@ -76,7 +81,7 @@ pub(super) fn optimise(
         let l1 = grad.iter().map(|g| g.abs()).sum::<f32>() / grad.len() as f32;
         velocity.mapv_inplace(|v| v * p.momentum);
         velocity.scaled_add(1.0 / l1.max(1e-12), &grad);
-        descend(&mut delta, &velocity, problem.budget, x0, step, p.chroma);
+        descend(&mut delta, &velocity, problem.budget, x0, step, p);
         if lowpass > 0.0 {
             delta = gaussian(&delta, lowpass);
             project(&mut delta, problem.budget, x0);
@@ -87,40 +92,82 @@ pub(super) fn optimise(
 
 /// One descent step: move against the direction, normalised so a step is a fixed fraction of
 /// each pixel's budget, then project back into the budget and the valid pixel range.
+///
+/// With `p.l2 > 0` the budget is an ellipsoid instead of a box: the step is preconditioned by the
+/// budget squared (steepest descent in the metric Σ(δ/b)², a second-order model of how SSIM-like
+/// metrics see a change: variance-normalised, so texture hides more), and the change is scaled
+/// back onto that ellipsoid. Change then goes to the pixels that move the recognisers most
+/// instead of filling every pixel's box, which is what makes a box-bounded cloak look like noise.
 fn descend(
     delta: &mut Array3<f32>,
     dir: &Array3<f32>,
     budget: &Array2<f32>,
     x0: &Array3<f32>,
     step: f32,
-    chroma: f32,
+    p: &Params,
 ) {
     let active = budget.iter().filter(|b| **b > 0.0).count().max(1) * 3;
-    let rms = (dir.iter().map(|g| g * g).sum::<f32>() / active as f32)
-        .sqrt()
-        .max(1e-12);
-    let luma_step = dir.map_axis(Axis(0), |g| {
-        g.iter()
-            .map(|v| (v / (2.0 * rms)).clamp(-1.0, 1.0))
-            .sum::<f32>()
-            / 3.0
+    let weighted = |c: usize, y: usize, x: usize| {
+        if p.l2 > 0.0 {
+            dir[[c, y, x]] * budget[[y, x]]
+        } else {
+            dir[[c, y, x]]
+        }
+    };
+    let (_, h, w) = dir.dim();
+    let mut sum = 0.0f32;
+    for c in 0..3 {
+        for y in 0..h {
+            for x in 0..w {
+                sum += weighted(c, y, x).powi(2);
+            }
+        }
+    }
+    let rms = (sum / active as f32).sqrt().max(1e-12);
+    // Each channel's normalised step, then split into a grey part and what differs from it.
+    let clip = if p.l2 > 0.0 { f32::INFINITY } else { 1.0 };
+    let own = Array3::from_shape_fn(dir.raw_dim(), |(c, y, x)| {
+        (weighted(c, y, x) / (2.0 * rms)).clamp(-clip, clip)
     });
+    let grey = own.sum_axis(Axis(0)) / 3.0;
     for c in 0..3 {
         let mut d = delta.index_axis_mut(Axis(0), c);
-        let g = dir.index_axis(Axis(0), c);
+        let o = own.index_axis(Axis(0), c);
+        ndarray::Zip::from(&mut d)
+            .and(&o)
+            .and(&grey)
+            .and(budget)
+            .for_each(|d, &o, &l, &b| {
+                // Colour blotches show far more than brightness changes: damp the chroma part.
+                let shaped = p.luma * l + p.chroma * (o - l);
+                *d -= step * b * shaped;
+            });
+    }
+    if p.l2 > 0.0 {
+        let mut energy = 0.0f32;
+        for c in 0..3 {
+            ndarray::Zip::from(delta.index_axis(Axis(0), c))
+                .and(budget)
+                .for_each(|&d, &b| {
+                    if b > 0.0 {
+                        energy += (d / b).powi(2);
+                    }
+                });
+        }
+        let norm = (energy / active as f32).sqrt();
+        if norm > p.l2 {
+            delta.mapv_inplace(|d| d * p.l2 / norm);
+        }
+    }
+    // The box stays as a guard: no pixel moves more than `l2_peak` times its budget.
+    let peak = if p.l2 > 0.0 { p.l2_peak } else { 1.0 };
+    for c in 0..3 {
+        let mut d = delta.index_axis_mut(Axis(0), c);
         let x = x0.index_axis(Axis(0), c);
         ndarray::Zip::from(&mut d)
-            .and(&g)
-            .and(&luma_step)
             .and(budget)
             .and(&x)
-            .for_each(|d, &g, &l, &b, &x| {
-                let own = (g / (2.0 * rms)).clamp(-1.0, 1.0);
-                // Colour blotches show far more than brightness changes: damp the chroma part.
-                let shaped = l + chroma * (own - l);
-                let moved = *d - step * b * shaped;
-                *d = moved.clamp(-b, b).clamp(-x, 1.0 - x);
-            });
+            .for_each(|d, &b, &x| *d = d.clamp(-peak * b, peak * b).clamp(-x, 1.0 - x));
     }
 }
 
@@ -133,5 +180,65 @@ fn project(delta: &mut Array3<f32>, budget: &Array2<f32>, x0: &Array3<f32>) {
             .and(budget)
             .and(&x)
             .for_each(|d, &b, &x| *d = d.clamp(-b, b).clamp(-x, 1.0 - x));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn planes(seed: usize) -> Array3<f32> {
+        Array3::from_shape_fn((3, 12, 10), |(c, y, x)| {
+            ((c * 31 + y * 7 + x * 3 + seed) % 11) as f32 / 11.0 - 0.45
+        })
+    }
+
+    #[test]
+    fn the_ellipsoid_keeps_the_change_within_its_radius_and_peak() {
+        let p = Params {
+            l2: 0.4,
+            l2_peak: 2.0,
+            chroma: 1.0,
+            ..Params::default()
+        };
+        let x0 = Array3::from_elem((3, 12, 10), 0.5f32);
+        let budget = Array2::from_shape_fn((12, 10), |(y, x)| 0.01 + 0.002 * ((x + y) % 5) as f32);
+        let mut delta = Array3::zeros(x0.raw_dim());
+        for k in 0..30 {
+            descend(&mut delta, &planes(k), &budget, &x0, 1.0, &p);
+        }
+        let mut energy = 0.0;
+        for ((_, y, x), d) in delta.indexed_iter() {
+            let b = budget[[y, x]];
+            assert!(
+                d.abs() <= p.l2_peak * b + 1e-6,
+                "{d} past {}",
+                p.l2_peak * b
+            );
+            energy += (d / b).powi(2);
+        }
+        let norm = (energy / delta.len() as f32).sqrt();
+        assert!(norm <= p.l2 + 1e-4, "radius {norm} past {}", p.l2);
+        // The steps were large enough to reach the surface, not to stop short of it.
+        assert!(norm > 0.9 * p.l2, "radius {norm} short of {}", p.l2);
+    }
+
+    #[test]
+    fn the_box_keeps_every_pixel_within_its_budget() {
+        let p = Params {
+            l2: 0.0,
+            ..Params::default()
+        };
+        let x0 = Array3::from_elem((3, 12, 10), 0.5f32);
+        let budget = Array2::from_elem((12, 10), 0.02f32);
+        let mut delta = Array3::zeros(x0.raw_dim());
+        for k in 0..30 {
+            descend(&mut delta, &planes(k), &budget, &x0, 0.5, &p);
+        }
+        assert!(delta.iter().all(|d| d.abs() <= 0.02 + 1e-6));
+        assert!(
+            delta.iter().any(|d| d.abs() > 0.019),
+            "never reached the box"
+        );
     }
 }

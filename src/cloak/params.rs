@@ -21,14 +21,18 @@ impl Mode {
     pub fn params(self) -> Params {
         let base = Params::default();
         match self {
+            // Low keeps the box budget it was measured with: its 3/255 stays above its floor
+            // unscaled, where the ellipsoid has shown no gain.
             Mode::Low => Params {
                 max_change: 3.0 / 255.0,
                 min_quality: 80.0,
+                l2: 0.0,
+                rate: 1.0,
                 ..base
             },
             Mode::Mid => base,
             Mode::High => Params {
-                max_change: 12.0 / 255.0,
+                l2: 1.0,
                 min_quality: 40.0,
                 ..base
             },
@@ -62,6 +66,18 @@ pub struct Params {
     /// changes transfer better to unseen recognisers, survive resizing and JPEG, and draw no
     /// new edges. 0 turns it off.
     pub smooth: f32,
+    /// Weight of the grey (brightness) part of each step; the colour part is `chroma`.
+    pub luma: f32,
+    /// Radius of a budget-weighted L2 ball (root mean square of change / budget) the change is
+    /// kept in instead of the per-pixel box; 0 keeps the box.
+    pub l2: f32,
+    /// With `l2`, the largest change of a pixel, in multiples of its budget.
+    pub l2_peak: f32,
+    /// Which views a step sees the face through: 1 plain only, 2 plain and JPEG, anything
+    /// else every view (plain, JPEG, blurred).
+    pub views: usize,
+    /// Step size, as a multiple of the default schedule (three budgets' worth over all steps).
+    pub rate: f32,
     /// Momentum of the step direction (MI-FGSM); 0 turns it off.
     pub momentum: f32,
     /// Gaussian σ, in face-crop pixels, the perturbation itself is smoothed with after each
@@ -83,6 +99,14 @@ impl Default for Params {
             max_change: 5.0 / 255.0,
             texture_floor: 0.35,
             chroma: 0.35,
+            luma: 1.0,
+            // The ellipsoid budget moved the frontier on the tuning half (docs/evaluation.md):
+            // at the same face SSIMULACRA2 the cloak moves every recogniser further than a box.
+            // Ten times the box schedule's step lets it reach the ellipsoid's surface in 40 steps.
+            l2: 0.45,
+            l2_peak: 3.0,
+            views: 3,
+            rate: 10.0,
             // Gradient smoothing and momentum did not help at this visibility on the tuning
             // half (docs/evaluation.md, ablation), so they are off by default.
             smooth: 0.0,
@@ -110,6 +134,11 @@ impl Params {
             "max_change" => self.max_change = num as f32 / 255.0,
             "texture_floor" => self.texture_floor = num as f32,
             "chroma" => self.chroma = num as f32,
+            "luma" => self.luma = num as f32,
+            "l2" => self.l2 = num as f32,
+            "l2_peak" => self.l2_peak = num as f32,
+            "views" => self.views = num as usize,
+            "rate" => self.rate = num as f32,
             "smooth" => self.smooth = num as f32,
             "momentum" => self.momentum = num as f32,
             "lowpass" => self.lowpass = num as f32,

@@ -17,8 +17,8 @@ pub struct EvalArgs {
     #[arg(long, value_delimiter = ',', default_values = ["low", "mid", "high"])]
     modes: Vec<Mode>,
     /// Extra variants of the default mode, as NAME:KNOB=VALUE[,KNOB=VALUE…] (knobs: steps,
-    /// samples, max_change (1/255 units), texture_floor, chroma, smooth, momentum, lowpass, jitter,
-    /// min_quality); repeatable.
+    /// samples, max_change (1/255 units), texture_floor, chroma, luma, l2, l2_peak, rate, views,
+    /// smooth, momentum, lowpass, jitter, min_quality); repeatable.
     #[arg(long = "variant")]
     variants: Vec<String>,
     /// Enlargements to evaluate at (3 gives LFW's 100 px faces portrait size).
