@@ -1,7 +1,12 @@
 //! The `facecloak` command line: exit codes, JSON records, summaries.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
+
+use facecloak::bench::compose;
+use facecloak::detect::Detector;
 
 fn facecloak(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_facecloak"))
@@ -435,4 +440,72 @@ fn faces_are_chosen_by_number_or_size() {
     );
     let usage = facecloak(&["cloak", "--faces", "0", p]);
     assert_eq!(usage.status.code(), Some(2));
+}
+
+#[test]
+fn faces_too_small_to_cloak_are_announced_with_their_boxes_in_text_and_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut det = Detector::new(&common::store()).unwrap();
+    let heads = common::heads(&mut det);
+    // One face 36 px wide (eyes to mouth under 20 px) alone; then beside a 260 px face.
+    let (alone, _) = compose::group(&heads, (900, 600), 1, (36.0, 36.0));
+    let (pair, _) = compose::group(&heads, (2000, 700), 2, (36.0, 260.0));
+    let dir = tmp.path().join("in");
+    std::fs::create_dir(&dir).unwrap();
+    let (alone_path, pair_path) = (dir.join("alone.png"), dir.join("pair.png"));
+    alone.save(&alone_path).unwrap();
+    pair.save(&pair_path).unwrap();
+    let out_dir = tmp.path().join("out");
+    let args = |json: bool| {
+        let mut a = vec!["cloak", "--mode", "low", "--overwrite", "-o"];
+        a.push(out_dir.to_str().unwrap());
+        if json {
+            a.push("--json");
+        }
+        a.push(dir.to_str().unwrap());
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let run = |json: bool| {
+        let a = args(json);
+        facecloak(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+
+    let out = run(true);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let records = json_lines(&stdout);
+    assert_eq!(records.len(), 2, "{stdout}");
+    let width = |b: &serde_json::Value| b[2].as_f64().unwrap() - b[0].as_f64().unwrap();
+    for r in &records {
+        let too_small = r["too_small"].as_array().expect("a too_small list");
+        assert_eq!(too_small.len(), 1, "{r}");
+        assert!((30.0..70.0).contains(&width(&too_small[0])), "{r}");
+        if r["input"].as_str().unwrap().ends_with("alone.png") {
+            assert_eq!(r["event"], "not_protected", "{r}");
+            assert!(r["reason"].as_str().unwrap().contains("too small"), "{r}");
+        } else {
+            assert_eq!(r["event"], "done", "{r}");
+            assert_eq!(r["faces"].as_array().unwrap().len(), 1, "{r}");
+        }
+    }
+    assert!(!out_dir.join("alone.cloaked.png").exists());
+
+    let out = run(false);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = |start: &str| {
+        stderr
+            .lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no `{start}` line in {stderr}"))
+            .to_string()
+    };
+    let alone_line = line(&format!("NOT PROTECTED {}", alone_path.display()));
+    assert!(alone_line.contains("too small"), "{alone_line}");
+    assert!(alone_line.contains('×'), "no box in {alone_line}");
+    let pair_line = line(&format!("partly protected {}", pair_path.display()));
+    assert!(
+        pair_line.contains("1 face cloaked") && pair_line.contains('×'),
+        "{pair_line}"
+    );
 }

@@ -37,7 +37,7 @@ use crate::{Result, quality};
 
 /// Bump when the optimiser or the detector changes, so cached cloaks and embeddings are not
 /// reused across versions.
-pub const ENGINE_VERSION: u32 = 4;
+pub const ENGINE_VERSION: u32 = 5;
 
 /// A named optimiser setting: a mode, or a mode with one knob changed.
 #[derive(Debug, Clone, Serialize)]
