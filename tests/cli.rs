@@ -5,9 +5,6 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use facecloak::bench::compose;
-use facecloak::detect::Detector;
-
 fn facecloak(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_facecloak"))
         .args(args)
@@ -445,29 +442,20 @@ fn faces_are_chosen_by_number_or_size() {
 #[test]
 fn faces_too_small_to_cloak_are_announced_with_their_boxes_in_text_and_json() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut det = Detector::new(&common::store()).unwrap();
-    let heads = common::heads(&mut det);
-    // One face 36 px wide (eyes to mouth under 20 px) alone; then beside a 260 px face.
-    let (alone, _) = compose::group(&heads, (900, 600), 1, (36.0, 36.0));
-    let (pair, _) = compose::group(&heads, (2000, 700), 2, (36.0, 260.0));
     let dir = tmp.path().join("in");
     std::fs::create_dir(&dir).unwrap();
-    let (alone_path, pair_path) = (dir.join("alone.png"), dir.join("pair.png"));
-    alone.save(&alone_path).unwrap();
-    pair.save(&pair_path).unwrap();
+    // One face 36 px wide (eyes to mouth under 20 px) alone; then beside a 260 px face.
+    let alone_path = common::group(&dir, "alone.png", (900, 600), 1, (36.0, 36.0));
+    let pair_path = common::group(&dir, "pair.png", (2000, 700), 2, (36.0, 260.0));
     let out_dir = tmp.path().join("out");
-    let args = |json: bool| {
-        let mut a = vec!["cloak", "--mode", "low", "--overwrite", "-o"];
-        a.push(out_dir.to_str().unwrap());
-        if json {
-            a.push("--json");
-        }
-        a.push(dir.to_str().unwrap());
-        a.into_iter().map(String::from).collect::<Vec<_>>()
-    };
+    let (out_str, dir_str) = (out_dir.to_str().unwrap(), dir.to_str().unwrap());
     let run = |json: bool| {
-        let a = args(json);
-        facecloak(&a.iter().map(String::as_str).collect::<Vec<_>>())
+        let mut args = vec!["cloak", "--mode", "low", "--overwrite", "-o", out_str];
+        if json {
+            args.push("--json");
+        }
+        args.push(dir_str);
+        facecloak(&args)
     };
 
     let out = run(true);

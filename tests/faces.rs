@@ -6,21 +6,11 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-use common::{heads, store};
+use common::{group, store};
 use facecloak::batch::{Event, Options, cloak_batch};
-use facecloak::bench::compose;
 use facecloak::cloak::Mode;
 use facecloak::detect::Detector;
 use image::RgbImage;
-
-/// A group photo of `count` faces from `widths.0` to `widths.1` px wide, saved as PNG.
-fn group(dir: &Path, name: &str, size: (u32, u32), count: u32, widths: (f32, f32)) -> PathBuf {
-    let mut det = Detector::new(&store()).unwrap();
-    let (photo, _) = compose::group(&heads(&mut det), size, count, widths);
-    let path = dir.join(name);
-    photo.save(&path).unwrap();
-    path
-}
 
 fn run(inputs: &[PathBuf], options: &Options) -> (facecloak::batch::Report, Vec<Event>) {
     let events = std::sync::Mutex::new(Vec::new());

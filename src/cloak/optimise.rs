@@ -40,6 +40,11 @@ pub(super) fn optimise(
     // A smoothed perturbation moves only along smoothed gradients (the blur is its own
     // adjoint), so the step is taken in the low-frequency space it is projected onto.
     let sigma = p.smooth.max(p.lowpass) / problem.to_face.scale();
+    let kinds: &[View] = match p.views {
+        1 => &[View::Plain],
+        2 => &[View::Jpeg, View::Plain],
+        _ => &View::ALL,
+    };
     for step_no in 0..p.steps {
         if stop.load(Ordering::Relaxed) {
             return Err(Error::Cancelled);
@@ -47,11 +52,6 @@ pub(super) fn optimise(
         let x = (x0 + &delta).mapv(|v| v.clamp(0.0, 1.0));
         let views: Vec<(Resampler, View)> = (0..p.samples)
             .map(|k| {
-                let kinds: &[View] = match p.views {
-                    1 => &[View::Plain],
-                    2 => &[View::Jpeg, View::Plain],
-                    _ => &View::ALL,
-                };
                 let view = kinds[(step_no * p.samples + k) % kinds.len()];
                 let t = jitter(&problem.to_face, p.jitter, rng);
                 (Resampler::new(&t, problem.rect), view)
@@ -107,28 +107,17 @@ fn descend(
     p: &Params,
 ) {
     let active = budget.iter().filter(|b| **b > 0.0).count().max(1) * 3;
-    let weighted = |c: usize, y: usize, x: usize| {
-        if p.l2 > 0.0 {
-            dir[[c, y, x]] * budget[[y, x]]
-        } else {
-            dir[[c, y, x]]
-        }
+    let weighted = if p.l2 > 0.0 {
+        dir * budget
+    } else {
+        dir.clone()
     };
-    let (_, h, w) = dir.dim();
-    let mut sum = 0.0f32;
-    for c in 0..3 {
-        for y in 0..h {
-            for x in 0..w {
-                sum += weighted(c, y, x).powi(2);
-            }
-        }
-    }
-    let rms = (sum / active as f32).sqrt().max(1e-12);
+    let rms = (weighted.iter().map(|g| g * g).sum::<f32>() / active as f32)
+        .sqrt()
+        .max(1e-12);
     // Each channel's normalised step, then split into a grey part and what differs from it.
     let clip = if p.l2 > 0.0 { f32::INFINITY } else { 1.0 };
-    let own = Array3::from_shape_fn(dir.raw_dim(), |(c, y, x)| {
-        (weighted(c, y, x) / (2.0 * rms)).clamp(-clip, clip)
-    });
+    let own = weighted.mapv(|g| (g / (2.0 * rms)).clamp(-clip, clip));
     let grey = own.sum_axis(Axis(0)) / 3.0;
     for c in 0..3 {
         let mut d = delta.index_axis_mut(Axis(0), c);

@@ -100,3 +100,13 @@ pub fn heads(detector: &mut Detector) -> Vec<facecloak::bench::compose::Head> {
         })
         .collect()
 }
+
+/// A group photo of `count` sample heads from `widths.0` to `widths.1` px wide, saved as
+/// `dir/name` (PNG).
+pub fn group(dir: &Path, name: &str, size: (u32, u32), count: u32, widths: (f32, f32)) -> PathBuf {
+    let mut det = Detector::new(&store()).unwrap();
+    let (photo, _) = facecloak::bench::compose::group(&heads(&mut det), size, count, widths);
+    let path = dir.join(name);
+    photo.save(&path).unwrap();
+    path
+}
