@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use common::{group, store};
-use facecloak::batch::{Event, Options, cloak_batch};
+use facecloak::batch::{Event, FaceChoice, Options, cloak_batch};
 use facecloak::cloak::Mode;
 use facecloak::detect::Detector;
 use image::RgbImage;
@@ -110,4 +110,30 @@ fn faces_cloaked_in_parallel_give_the_same_photo_as_one_at_a_time() {
             face.bbox
         );
     }
+}
+
+/// The app's re-cloak: after the user leaves a face out, the photo is cloaked again and its
+/// earlier output replaced; without that request an existing output is never touched.
+#[test]
+fn a_redo_replaces_the_earlier_output_with_the_new_choice_of_faces() {
+    let tmp = tempfile::tempdir().unwrap();
+    let photo = group(tmp.path(), "pair.png", (1000, 500), 2, (150.0, 150.0));
+    let out = tmp.path().join("out");
+    let (first, _) = run(std::slice::from_ref(&photo), &options(&out, 1));
+    assert_eq!(first.done[0].faces.len(), 2, "{first:#?}");
+    let output = first.done[0].output.clone();
+    let before = std::fs::read(&output).unwrap();
+
+    let mut again = options(&out, 1);
+    again.choices.insert(photo.clone(), FaceChoice::Numbers(vec![1]));
+    let (skipped, _) = run(std::slice::from_ref(&photo), &again);
+    assert_eq!(skipped.skipped.len(), 1, "{skipped:#?}");
+    assert_eq!(std::fs::read(&output).unwrap(), before);
+
+    again.redo.insert(photo.clone());
+    let (redone, _) = run(std::slice::from_ref(&photo), &again);
+    assert_eq!(redone.done.len(), 1, "{redone:#?}");
+    assert_eq!(redone.done[0].output, output);
+    assert_eq!(redone.done[0].faces.len(), 1);
+    assert_ne!(std::fs::read(&output).unwrap(), before);
 }

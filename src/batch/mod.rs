@@ -7,7 +7,7 @@ mod inputs;
 mod pool;
 mod report;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -40,6 +40,9 @@ pub struct Options {
     /// Where outputs go; `None` puts them in `cloaked/` beside each input.
     pub out_dir: Option<PathBuf>,
     pub overwrite: bool,
+    /// Photos whose earlier output is replaced even without `overwrite`: the app's re-cloak
+    /// after the user changed which faces to cloak.
+    pub redo: HashSet<PathBuf>,
     pub keep_metadata: bool,
     /// Record mode and seed in each output.
     pub tag: bool,
@@ -57,12 +60,19 @@ pub struct Options {
     pub resource_dir: Option<PathBuf>,
 }
 
+impl Options {
+    fn replaces(&self, input: &Path) -> bool {
+        self.overwrite || self.redo.contains(input)
+    }
+}
+
 impl Default for Options {
     fn default() -> Self {
         Self {
             mode: Mode::default(),
             out_dir: None,
             overwrite: false,
+            redo: HashSet::new(),
             keep_metadata: false,
             tag: false,
             seed: 0,
@@ -191,7 +201,7 @@ fn cloak_one<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Option<Ev
         return skipped("already a FaceCloak output".into());
     }
     // The format is known only after reading, but an existing output can be spotted before.
-    if !shared.options.overwrite
+    if !shared.options.replaces(input)
         && let Some(existing) = existing_output(input, &shared.plan)
     {
         return skipped(format!(
@@ -336,10 +346,10 @@ fn process<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Result<Even
         tag: options
             .tag
             .then(|| format!("mode={} seed={}", options.mode.name(), options.seed)),
-        overwrite: options.overwrite,
+        overwrite: options.replaces(input),
     };
     let bytes = encode(&photo, &result.image, format, &write).map_err(|e| with_path(e, &output))?;
-    write_atomic(&output, &bytes, options.overwrite)?;
+    write_atomic(&output, &bytes, options.replaces(input))?;
     Ok(Event::Done(FileReport {
         input: input.to_path_buf(),
         output,
