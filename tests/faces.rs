@@ -125,7 +125,9 @@ fn a_redo_replaces_the_earlier_output_with_the_new_choice_of_faces() {
     let before = std::fs::read(&output).unwrap();
 
     let mut again = options(&out, 1);
-    again.choices.insert(photo.clone(), FaceChoice::Numbers(vec![1]));
+    again
+        .choices
+        .insert(photo.clone(), FaceChoice::Numbers(vec![1]));
     let (skipped, _) = run(std::slice::from_ref(&photo), &again);
     assert_eq!(skipped.skipped.len(), 1, "{skipped:#?}");
     assert_eq!(std::fs::read(&output).unwrap(), before);

@@ -11,6 +11,7 @@ use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
+use tauri_plugin_notification::NotificationExt;
 use tauri_plugin_opener::OpenerExt;
 
 use crate::queue::{Item, data_url};
@@ -111,6 +112,51 @@ pub fn set_mode(state: State<'_, AppState>, mode: Mode) -> Result<Settings, Stri
     save(&state, |s| s.mode = mode)
 }
 
+#[tauri::command]
+pub fn set_keep_metadata(state: State<'_, AppState>, on: bool) -> Result<Settings, String> {
+    save(&state, |s| s.keep_metadata = on)
+}
+
+/// A row's thumbnail, made when the page first shows the row and kept; `None` for a photo that
+/// cannot be read (its row says why at Start).
+#[tauri::command]
+pub async fn thumbnail(app: AppHandle, id: u32) -> Option<String> {
+    let state = app.state::<AppState>();
+    let path = {
+        let q = state.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let item = q.items().iter().find(|i| i.id == id)?;
+        if item.thumbnail.is_some() {
+            return item.thumbnail.clone();
+        }
+        item.path.clone()
+    };
+    let jpeg =
+        tauri::async_runtime::spawn_blocking(move || facecloak::preview::thumbnail(&path, 96))
+            .await
+            .ok()?
+            .ok()?;
+    state
+        .queue
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .set_thumbnail(id, data_url(&jpeg))?
+        .thumbnail
+}
+
+/// Sends a finished or failed photo back to the queue: retry, or re-cloak after faces changed.
+#[tauri::command]
+pub fn requeue(state: State<'_, AppState>, id: u32) -> Result<Item, String> {
+    if state.running.load(Ordering::SeqCst) {
+        return Err("Wait for the batch to finish, or cancel it, first.".into());
+    }
+    state
+        .queue
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .requeue(id)
+        .ok_or_else(|| "That photo is no longer in the list.".into())
+}
+
 #[derive(Serialize)]
 pub struct Summary {
     done: usize,
@@ -139,15 +185,16 @@ pub async fn start(app: AppHandle, on_event: Channel<Item>) -> Result<Summary, S
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .pending();
-    let choices = state
-        .queue
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .choices();
+    let (choices, redo) = {
+        let q = state.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        (q.choices(), q.redo())
+    };
     let options = Options {
         mode: settings.mode,
         out_dir: settings.out_dir,
+        keep_metadata: settings.keep_metadata,
         choices,
+        redo,
         resource_dir: app.path().resource_dir().ok(),
         ..Options::default()
     };
@@ -180,14 +227,52 @@ pub async fn start(app: AppHandle, on_event: Channel<Item>) -> Result<Summary, S
         .settle();
     state.running.store(false, Ordering::SeqCst);
     let report = result?.map_err(|e| e.to_string())?;
-    Ok(Summary {
+    let summary = Summary {
         done: report.done.len(),
         not_protected: report.not_protected.len(),
         skipped: report.skipped.len(),
         failed: report.failed.len(),
         cancelled: report.cancelled,
         seconds: report.seconds,
-    })
+    };
+    notify_if_away(&app, &summary);
+    Ok(summary)
+}
+
+/// A batch of photos can take an hour: if the user went elsewhere meanwhile, the desktop says
+/// when it ended. A desktop without a notification service just gets none.
+fn notify_if_away(app: &AppHandle, summary: &Summary) {
+    let away = app
+        .get_webview_window("main")
+        .is_none_or(|w| !w.is_focused().unwrap_or(false));
+    if away && !summary.cancelled {
+        let _ = app
+            .notification()
+            .builder()
+            .title("FaceCloak has finished")
+            .body(summary.line())
+            .show();
+    }
+}
+
+impl Summary {
+    /// The notification's line; photos left unprotected come first.
+    fn line(&self) -> String {
+        let mut parts = vec![format!(
+            "{} photo{} cloaked",
+            self.done,
+            if self.done == 1 { "" } else { "s" }
+        )];
+        if self.not_protected > 0 {
+            parts.insert(0, format!("{} NOT protected", self.not_protected));
+        }
+        for (n, what) in [(self.failed, "failed"), (self.skipped, "skipped")] {
+            if n > 0 {
+                parts.push(format!("{n} {what}"));
+            }
+        }
+        format!("{}.", parts.join(", "))
+    }
 }
 
 #[tauri::command]
@@ -217,122 +302,6 @@ pub fn clear(state: State<'_, AppState>) -> Vec<Item> {
     q.items().to_vec()
 }
 
-#[derive(Serialize)]
-pub struct FaceBox {
-    number: usize,
-    bbox: [f32; 4],
-    on: bool,
-    /// Too small to cloak: it stays as it is whatever the switch says.
-    too_small: bool,
-}
-
-#[derive(Serialize)]
-pub struct FacesView {
-    /// The photo at screen size, as a JPEG data URL.
-    image: String,
-    /// The photo's own size, which the boxes are in.
-    width: u32,
-    height: u32,
-    faces: Vec<FaceBox>,
-    item: Item,
-}
-
-/// Finds a photo's faces so the user can switch them on and off before Start.
-#[tauri::command]
-pub async fn faces(app: AppHandle, id: u32) -> Result<FacesView, String> {
-    let state = app.state::<AppState>();
-    let path = state
-        .queue
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .path(id)
-        .ok_or("That photo is no longer in the list.")?;
-    let resources = app.path().resource_dir().ok();
-    let (image, width, height, found) = tauri::async_runtime::spawn_blocking(move || {
-        let store = facecloak::models::ModelStore::locate(resources.as_deref())?;
-        let photo = facecloak::io::load_rgb(&path)?;
-        let faces = facecloak::detect::Detector::new(&store)?.detect(&photo)?;
-        let image = data_url(&facecloak::preview::screen(&photo, 1200));
-        Ok::<_, facecloak::Error>((image, photo.width(), photo.height(), faces))
-    })
-    .await
-    .map_err(|e| e.to_string())?
-    .map_err(|e| e.to_string())?;
-    let item = state
-        .queue
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .set_found(id, found.len())
-        .ok_or("That photo is no longer in the list.")?;
-    let min = Options::default().min_face_px;
-    let faces = found
-        .iter()
-        .enumerate()
-        .map(|(i, f)| FaceBox {
-            number: i + 1,
-            bbox: f.bbox,
-            on: !item.faces_off.contains(&(i + 1)),
-            too_small: batch::face_size(f) < min,
-        })
-        .collect();
-    Ok(FacesView {
-        image,
-        width,
-        height,
-        faces,
-        item,
-    })
-}
-
-/// Leaves a face out of the next run, or puts it back.
-#[tauri::command]
-pub fn set_face(
-    state: State<'_, AppState>,
-    id: u32,
-    number: usize,
-    on: bool,
-) -> Result<Item, String> {
-    state
-        .queue
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .set_face(id, number, on)
-        .ok_or_else(|| "That photo is no longer in the list.".into())
-}
-
-#[derive(Serialize)]
-pub struct BeforeAfter {
-    before: String,
-    after: String,
-    /// The face's SSIMULACRA2 at feed size.
-    quality: f64,
-}
-
-/// The first face of a finished photo, before and after, at 100 %.
-#[tauri::command]
-pub async fn before_after(state: State<'_, AppState>, id: u32) -> Result<BeforeAfter, String> {
-    let (input, output, bbox) = {
-        let q = state.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        let (item, report) = q.report(id).ok_or("That photo has not been cloaked yet.")?;
-        let face = report
-            .faces
-            .first()
-            .ok_or("That photo has no cloaked face.")?;
-        (item.path.clone(), report.output.clone(), face.bbox)
-    };
-    let (before, after, quality) = tauri::async_runtime::spawn_blocking(move || {
-        facecloak::preview::face_pair(&input, &output, &bbox)
-    })
-    .await
-    .map_err(|e| e.to_string())?
-    .map_err(|e| e.to_string())?;
-    Ok(BeforeAfter {
-        before: data_url(&before),
-        after: data_url(&after),
-        quality,
-    })
-}
-
 /// Opens the folder a finished photo was saved in, or the chosen output folder.
 #[tauri::command]
 pub fn open_output(
@@ -353,4 +322,30 @@ pub fn open_output(
     app.opener()
         .open_path(folder.to_string_lossy(), None::<&str>)
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Summary;
+
+    #[test]
+    fn the_notification_names_unprotected_and_failed_photos() {
+        let mut s = Summary {
+            done: 1,
+            not_protected: 0,
+            skipped: 0,
+            failed: 0,
+            cancelled: false,
+            seconds: 3.0,
+        };
+        assert_eq!(s.line(), "1 photo cloaked.");
+        s.done = 12;
+        s.not_protected = 2;
+        s.failed = 1;
+        s.skipped = 3;
+        assert_eq!(
+            s.line(),
+            "2 NOT protected, 12 photos cloaked, 1 failed, 3 skipped."
+        );
+    }
 }

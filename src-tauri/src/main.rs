@@ -1,9 +1,11 @@
 //! FaceCloak's desktop window: a thin shell over the `facecloak` core. Heavy work runs off the
 //! main thread (async command → blocking task → the core's rayon batch); progress reaches the page
-//! through a channel, a few events per photo.
+//! through a channel, a few events per photo; a batch that ends while the window is in the
+//! background says so in a desktop notification.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod faces;
 mod queue;
 mod settings;
 
@@ -37,30 +39,9 @@ pub fn add_user_paths(app: &tauri::AppHandle, paths: &[PathBuf]) -> commands::Ad
             .map(|(p, why)| format!("{}: {why}", p.display()))
             .collect(),
     };
+    // Rows appear at once; the page asks for thumbnails of the rows it shows, so a 2000-photo
+    // drop costs nothing until scrolled to.
     let _ = app.emit("queue-added", &result);
-    // Rows appear at once; thumbnails follow one by one, so a 1000-photo drop shows immediately.
-    let pending: Vec<(u32, PathBuf)> = result
-        .items
-        .iter()
-        .map(|i| (i.id, i.path.clone()))
-        .collect();
-    let handle = app.clone();
-    std::thread::spawn(move || {
-        for (id, path) in pending {
-            let Ok(jpeg) = facecloak::preview::thumbnail(&path, 96) else {
-                continue;
-            };
-            let state = handle.state::<AppState>();
-            let updated = state
-                .queue
-                .lock()
-                .expect("queue")
-                .set_thumbnail(id, queue::data_url(&jpeg));
-            if let Some(item) = updated {
-                let _ = handle.emit("item-updated", &item);
-            }
-        }
-    });
     result
 }
 
@@ -72,6 +53,7 @@ fn main() {
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(AppState {
             queue: Mutex::new(Queue::default()),
             settings: Mutex::new(settings),
@@ -124,13 +106,17 @@ fn main() {
             commands::pick_output,
             commands::reset_output,
             commands::set_mode,
+            commands::set_keep_metadata,
+            commands::thumbnail,
+            commands::requeue,
+            faces::face_pair,
             commands::start,
             commands::cancel,
             commands::clear,
             commands::remove,
-            commands::before_after,
-            commands::faces,
-            commands::set_face,
+            faces::before_after,
+            faces::faces,
+            faces::set_face,
             commands::open_output,
         ])
         .run(tauri::generate_context!())

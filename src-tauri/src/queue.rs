@@ -1,7 +1,7 @@
 //! The queue of photos the user chose. Only paths the user dropped or picked ever enter it, and
 //! the page refers to photos by id alone, so no command can be pointed at an arbitrary file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
@@ -50,6 +50,8 @@ pub struct Queue {
     items: Vec<Item>,
     next: u32,
     reports: HashMap<u32, FileReport>,
+    /// Finished photos sent back to be cloaked again: their earlier output is replaced.
+    redo: HashSet<PathBuf>,
 }
 
 pub fn data_url(jpeg: &[u8]) -> String {
@@ -150,6 +152,29 @@ impl Queue {
             .collect()
     }
 
+    /// Sends a finished or failed photo back to waiting (retry, or re-cloak after a change of
+    /// faces); `None` when it is not in the list or is being worked on.
+    pub fn requeue(&mut self, id: u32) -> Option<Item> {
+        let item = self
+            .items
+            .iter_mut()
+            .find(|i| i.id == id && i.status != Status::Working)?;
+        if self.reports.remove(&id).is_some() {
+            self.redo.insert(item.path.clone());
+        }
+        item.status = Status::Waiting;
+        item.detail = None;
+        item.face_quality = None;
+        item.protection = None;
+        item.seconds = None;
+        Some(item.clone())
+    }
+
+    /// Photos whose earlier output the next run may replace.
+    pub fn redo(&self) -> HashSet<PathBuf> {
+        self.redo.clone()
+    }
+
     /// Takes one photo off the list, unless it is being worked on; whether it was removed.
     pub fn remove(&mut self, id: u32) -> bool {
         let before = self.items.len();
@@ -191,7 +216,10 @@ impl Queue {
             }
             Event::Done(r) => {
                 item.status = Status::Done;
-                item.faces = Some(r.faces.len() + r.too_small.len());
+                // Faces left out are not in the report, yet they keep their numbers.
+                let reported = r.faces.len() + r.too_small.len() + item.faces_off.len();
+                item.faces = Some(item.faces.unwrap_or(0).max(reported));
+                self.redo.remove(&item.path);
                 item.too_small = r.too_small.len();
                 item.face_quality = r
                     .faces
@@ -359,5 +387,49 @@ mod tests {
         assert!(!q.remove(999));
         assert_eq!(q.pending(), Vec::<PathBuf>::new());
         assert_eq!(q.items().len(), 1);
+    }
+
+    #[test]
+    fn a_finished_photo_sent_back_replaces_its_output_and_keeps_its_face_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let photo = dir.path().join("pair.jpg");
+        std::fs::copy(fixture(), &photo).unwrap();
+        let mut q = Queue::default();
+        let id = q.add(std::slice::from_ref(&photo)).0[0].id;
+        q.set_found(id, 2).unwrap();
+        q.set_face(id, 1, false).unwrap();
+        let done = |q: &mut Queue| {
+            q.apply(&Event::Done(FileReport {
+                input: photo.clone(),
+                output: dir.path().join("cloaked/pair.cloaked.jpg"),
+                faces: Vec::new(),
+                too_small: Vec::new(),
+                ssim: 1.0,
+                psnr: 99.0,
+                seconds: 1.0,
+            }))
+            .unwrap()
+        };
+        // Face 1 left out and face 2 cloaked: the report holds one face, the photo still two.
+        q.apply(&Event::FacesFound {
+            input: photo.clone(),
+            faces: 2,
+        });
+        assert_eq!(done(&mut q).faces, Some(2));
+        assert!(q.redo().is_empty(), "a first run replaces nothing");
+        assert_eq!(q.choices()[&photo], FaceChoice::Numbers(vec![2]));
+
+        let again = q.requeue(id).unwrap();
+        assert_eq!((again.status, again.detail), (Status::Waiting, None));
+        assert!(q.report(id).is_none());
+        assert_eq!(q.redo(), HashSet::from([photo.clone()]));
+        assert_eq!(q.pending(), vec![photo.clone()]);
+        done(&mut q);
+        assert!(q.redo().is_empty(), "replaced once, then protected again");
+
+        q.apply(&Event::Started {
+            input: photo.clone(),
+        });
+        assert!(q.requeue(id).is_none(), "not while it is being cloaked");
     }
 }

@@ -12,6 +12,8 @@ pub struct Settings {
     pub mode: Mode,
     /// `None`: a `cloaked/` folder beside each photo.
     pub out_dir: Option<PathBuf>,
+    /// Keep the allow-listed camera metadata (`--keep-metadata`); off drops all EXIF.
+    pub keep_metadata: bool,
     pub window: (u32, u32),
 }
 
@@ -20,6 +22,7 @@ impl Default for Settings {
         Self {
             mode: Mode::Mid,
             out_dir: None,
+            keep_metadata: false,
             window: (1000, 720),
         }
     }
@@ -80,10 +83,23 @@ mod tests {
         let s = Settings {
             mode: Mode::High,
             out_dir: Some("/tmp/x".into()),
+            keep_metadata: true,
             window: (800, 600),
         };
         save(&p, &s).unwrap();
         assert_eq!(load(&p).0, s);
+        // A file from an older version, without the newer fields, keeps what it has.
+        std::fs::write(&p, r#"{"mode": "low"}"#).unwrap();
+        assert_eq!(
+            load(&p),
+            (
+                Settings {
+                    mode: Mode::Low,
+                    ..Settings::default()
+                },
+                None
+            )
+        );
         std::fs::write(&p, "{ not json").unwrap();
         let (fallback, notice) = load(&p);
         assert_eq!(fallback, Settings::default());

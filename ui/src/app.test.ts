@@ -22,18 +22,21 @@ const photo: Item = {
 };
 
 let calls: { cmd: string; args: unknown }[] = [];
+/** What commands the default cases do not cover answer; each test may set its own. */
+let handler: (cmd: string, args: unknown) => unknown = () => null;
 let current: Item = photo;
 
 beforeEach(() => {
   document.body.innerHTML = new DOMParser().parseFromString(html, "text/html").body.innerHTML;
   calls = [];
   current = photo;
+  handler = () => null;
   mockIPC(
     (cmd, args) => {
       calls.push({ cmd, args });
       switch (cmd) {
         case "state":
-          return { settings: { mode: "mid", out_dir: null, window: [1000, 720] }, notice: "settings were damaged", items: [current], running: false };
+          return { settings: { mode: "mid", out_dir: null, keep_metadata: false, window: [1000, 720] }, notice: "settings were damaged", items: [current], running: false };
         case "start": {
           const channel = (args as { onEvent: { onmessage: (i: Item) => void } }).onEvent;
           channel.onmessage({ ...photo, status: "working" });
@@ -44,11 +47,13 @@ beforeEach(() => {
         case "remove":
           return null;
         case "set_mode":
-          return { mode: (args as { mode: string }).mode, out_dir: null, window: [1000, 720] };
+          return { mode: (args as { mode: string }).mode, out_dir: null, keep_metadata: false, window: [1000, 720] };
+        case "set_keep_metadata":
+          return { mode: "mid", out_dir: null, keep_metadata: (args as { on: boolean }).on, window: [1000, 720] };
         case "open_output":
           throw "Cloaked photos go into a folder beside each original.";
         default:
-          return null;
+          return handler(cmd, args);
       }
     },
     { shouldMockEvents: true },
@@ -60,7 +65,7 @@ afterEach(() => clearMocks());
 describe("the window", () => {
   it("shows the queue, the mode and a settings notice on start", async () => {
     await new App().init();
-    expect(document.querySelector("#queue tbody tr td:nth-child(2)")?.textContent).toBe("me.jpg");
+    expect(document.querySelector("#queue tbody tr[data-id] td:nth-child(2)")?.textContent).toBe("me.jpg");
     expect(document.querySelector<HTMLInputElement>("input[value=mid]")?.checked).toBe(true);
     expect(document.getElementById("notice")?.textContent).toContain("damaged");
   });
@@ -70,7 +75,7 @@ describe("the window", () => {
     await app.init();
     await app.start();
     expect(calls.map((c) => c.cmd)).toContain("start");
-    const status = document.querySelector("#queue tbody tr td.status")?.textContent;
+    const status = document.querySelector("#queue tbody tr[data-id] td.status")?.textContent;
     expect(status).toBe("Done — face change slight (SSIMULACRA2 72)");
     expect(document.getElementById("progress-text")?.textContent).toBe("1 of 1 photos");
   });
@@ -78,12 +83,12 @@ describe("the window", () => {
   it("gives the list the window and lets a row be removed from the keyboard", async () => {
     await new App().init();
     expect(document.getElementById("drop")?.classList.contains("compact")).toBe(true);
-    const row = document.querySelector<HTMLTableRowElement>("#queue tbody tr")!;
+    const row = document.querySelector<HTMLTableRowElement>("#queue tbody tr[data-id]")!;
     expect(row.tabIndex).toBe(0);
     row.dispatchEvent(new KeyboardEvent("keydown", { key: "Delete", bubbles: true }));
     await new Promise((r) => setTimeout(r, 0));
     expect(calls.find((c) => c.cmd === "remove")?.args).toEqual({ id: 1 });
-    expect(document.querySelectorAll("#queue tbody tr").length).toBe(0);
+    expect(document.querySelectorAll("#queue tbody tr[data-id]").length).toBe(0);
     expect(document.getElementById("drop")?.classList.contains("compact")).toBe(false);
     expect(document.getElementById("progress-text")?.textContent).toBe("No photos yet.");
   });
@@ -96,5 +101,96 @@ describe("the window", () => {
     document.getElementById("open-output")!.click();
     await new Promise((r) => setTimeout(r, 0));
     expect(document.getElementById("notice")?.textContent).toContain("beside each original");
+  });
+
+  it("keeps metadata only when asked and says so under the title", async () => {
+    await new App().init();
+    expect(document.getElementById("current")?.textContent).toBe("Strength Mid · saved beside the originals · camera details dropped");
+    const keep = document.getElementById("keep-metadata") as HTMLInputElement;
+    keep.checked = true;
+    keep.dispatchEvent(new Event("change"));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls.find((c) => c.cmd === "set_keep_metadata")?.args).toEqual({ on: true });
+    expect(document.getElementById("current")?.textContent).toContain("camera details kept");
+  });
+
+  it("draws only the rows in view of a 2000-photo queue and asks for their thumbnails a few at a time", async () => {
+    const app = new App();
+    await app.init();
+    app.added({ items: Array.from({ length: 2000 }, (_, k) => ({ ...photo, id: k + 10, name: `p${k}.jpg` })), problems: [] });
+    const rows = document.querySelectorAll("#queue tbody tr[data-id]");
+    expect(rows.length).toBeGreaterThan(10);
+    expect(rows.length).toBeLessThan(60);
+    const asked = calls.filter((c) => c.cmd === "thumbnail");
+    expect(asked.length).toBe(3);
+    expect(asked.map((c) => (c.args as { id: number }).id)).toEqual([1, 10, 11]);
+    const spacers = [...document.querySelectorAll<HTMLElement>("#queue tbody tr.spacer")].map((r) => parseInt(r.style.height));
+    expect(spacers[0] + spacers[1] + rows.length * 56).toBe(2001 * 56);
+  });
+
+  it("retries a failed photo: back to waiting, then a run", async () => {
+    current = { ...photo, status: "failed", detail: "disk full" };
+    handler = (cmd) => (cmd === "requeue" ? { ...photo, status: "waiting" } : null);
+    const app = new App();
+    await app.init();
+    const retry = document.querySelector<HTMLButtonElement>("#queue tbody tr.failed button.retry")!;
+    expect(retry.textContent).toBe("Retry");
+    retry.click();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(calls.map((c) => c.cmd)).toEqual(expect.arrayContaining(["requeue", "start"]));
+    expect(calls.findIndex((c) => c.cmd === "requeue")).toBeLessThan(calls.findIndex((c) => c.cmd === "start"));
+  });
+
+  it("shows a finished photo before and after, and re-cloaks it with a face left out", async () => {
+    current = { ...photo, status: "done", faces: 2, face_quality: 71 };
+    const face = (number: number, x: number) => ({ number, bbox: [x, 10, x + 100, 130], on: true, too_small: false, quality: 71 + number, rating: "slight", protection: "not matched by 3 of 4 local models" });
+    handler = (cmd, args) => {
+      switch (cmd) {
+        case "before_after":
+          return { image: "data:image/jpeg;base64,AA", cloaked: "data:image/jpeg;base64,BB", width: 400, height: 200, faces: [face(1, 10), face(2, 200)], item: current };
+        case "face_pair":
+          return { before: `data:image/jpeg;base64,B${(args as { bbox: number[] }).bbox[0]}`, after: "data:image/jpeg;base64,A1", quality: 72 };
+        case "set_face":
+          return { ...current, faces_off: [2] };
+        case "requeue":
+          return { ...current, status: "waiting" };
+        default:
+          return null;
+      }
+    };
+    const app = new App();
+    await app.init();
+    document.querySelector<HTMLButtonElement>("#queue tbody tr.done button.compare")!.click();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(document.getElementById("compare")?.hidden).toBe(false);
+    const outlines = document.querySelectorAll<HTMLButtonElement>("#photo-stack button.face");
+    expect(outlines.length).toBe(2);
+    expect(outlines[1].style.left).toBe("50.00%");
+    expect(document.getElementById("face-words")?.textContent).toBe("Face change slight (SSIMULACRA2 72); not matched by 3 of 4 local models.");
+    // Holding the flicker button shows the original in both views; letting go, the cloak.
+    const flicker = document.getElementById("flicker")!;
+    flicker.dispatchEvent(new Event("pointerdown"));
+    expect((document.getElementById("photo") as HTMLImageElement).src).toBe("data:image/jpeg;base64,AA");
+    expect((document.getElementById("after") as HTMLImageElement).src).toBe("data:image/jpeg;base64,B10");
+    flicker.dispatchEvent(new Event("pointerup"));
+    expect((document.getElementById("photo") as HTMLImageElement).src).toBe("data:image/jpeg;base64,BB");
+    expect((document.getElementById("after") as HTMLImageElement).src).toBe("data:image/jpeg;base64,A1");
+    // The slider moves the split line over the face.
+    const slider = document.getElementById("slider") as HTMLInputElement;
+    slider.value = "30";
+    slider.dispatchEvent(new Event("input"));
+    expect(document.getElementById("split-line")?.style.left).toBe("30%");
+    outlines[1].click();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(document.getElementById("face-title")?.textContent).toBe("Face 2 at 100 %");
+    expect((document.getElementById("recloak") as HTMLButtonElement).disabled).toBe(true);
+    document.getElementById("face-toggle")!.click();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(outlines[1].classList.contains("off")).toBe(true);
+    expect(document.getElementById("recloak-note")?.textContent).toBe("Re-cloak to save the photo again with 1 of 2 faces cloaked.");
+    document.getElementById("recloak")!.click();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(document.getElementById("compare")?.hidden).toBe(true);
+    expect(calls.map((c) => c.cmd)).toEqual(expect.arrayContaining(["set_face", "requeue", "start"]));
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type FaceBox, type Item, boxStyle, duration, faceLabel, finished, outputText, pickerSummary, progressText, statusText, summaryText } from "./format";
+import { type FaceBox, type Item, boxStyle, currentText, duration, faceLabel, faceWords, finished, outputText, pickerSummary, progressText, recloakNote, statusText, summaryText, visibleRange } from "./format";
 
 const item = (id: number, status: Item["status"], extra: Partial<Item> = {}): Item => ({
   id,
@@ -80,5 +80,31 @@ describe("face picker", () => {
     );
     expect(pickerSummary([face(1, true)])).toBe("1 of 1 face will be cloaked.");
     expect(pickerSummary([])).toBe("No face was found in this photo: it will not be protected.");
+  });
+});
+
+describe("the views' words", () => {
+  const face = { number: 2, bbox: [0, 0, 10, 10] as [number, number, number, number], on: true, too_small: false };
+  it("says what happened to each face in before/after", () => {
+    expect(faceWords({ ...face, quality: 83.4, protection: "not matched by 4 of 4 local models" })).toBe("Face change invisible (SSIMULACRA2 83); not matched by 4 of 4 local models.");
+    expect(faceWords({ ...face, quality: null })).toBe("Left out: not cloaked in this photo.");
+    expect(faceWords({ ...face, too_small: true })).toBe("Too small to cloak: left as it was, not protected.");
+  });
+  it("offers a re-cloak only when the switches differ from the saved photo", () => {
+    const saved = [{ ...face, number: 1, quality: 72 }, { ...face, quality: 70 }];
+    expect(recloakNote(saved).changed).toBe(false);
+    expect(recloakNote([saved[0], { ...saved[1], on: false }])).toEqual({ changed: true, text: "Re-cloak to save the photo again with 1 of 2 faces cloaked." });
+    expect(recloakNote([{ ...saved[0], on: false }, { ...saved[1], on: false }]).text).toBe("Every face is left out: there would be nothing to cloak.");
+    expect(recloakNote([saved[0], { ...face, quality: null }]).changed).toBe(true);
+  });
+  it("names strength, folder and metadata under the title", () => {
+    expect(currentText({ mode: "high", out_dir: "/p/out", keep_metadata: true })).toBe("Strength High · saved to /p/out · camera details kept");
+  });
+  it("draws the rows in view and a few either side", () => {
+    expect(visibleRange(0, 560, 56, 2000)).toEqual([0, 18]);
+    expect(visibleRange(56 * 100, 560, 56, 2000)).toEqual([92, 118]);
+    expect(visibleRange(56 * 1995, 560, 56, 2000)).toEqual([1987, 2000]);
+    expect(visibleRange(0, 560, 56, 3)).toEqual([0, 3]);
+    expect(visibleRange(0, 560, 56, 0)).toEqual([0, 0]);
   });
 });

@@ -94,6 +94,10 @@ export interface FaceBox {
   bbox: [number, number, number, number];
   on: boolean;
   too_small: boolean;
+  /** For a face in a cloaked photo: its SSIMULACRA2 at feed size, in words, and the local check. */
+  quality?: number | null;
+  rating?: string | null;
+  protection?: string | null;
 }
 
 /** Where a face's outline goes over the photo, as percentages of the shown image. */
@@ -116,4 +120,37 @@ export function pickerSummary(faces: FaceBox[]): string {
   const small = faces.length - cloakable.length;
   const tail = small > 0 ? ` ${small === 1 ? "1 face is" : `${small} faces are`} too small to cloak.` : "";
   return `${on} of ${cloakable.length === 1 ? "1 face" : `${cloakable.length} faces`} will be cloaked.${tail}`;
+}
+
+/** What a face in before/after says about itself. */
+export function faceWords(f: FaceBox): string {
+  if (f.too_small) return "Too small to cloak: left as it was, not protected.";
+  if (f.quality === null || f.quality === undefined) return "Left out: not cloaked in this photo.";
+  const change = `Face change ${rating(f.quality)} (SSIMULACRA2 ${f.quality.toFixed(0)})`;
+  return f.protection ? `${change}; ${f.protection}.` : `${change}.`;
+}
+
+/** Whether the switches differ from what the saved photo has, and what a re-cloak would do. */
+export function recloakNote(faces: FaceBox[]): { changed: boolean; text: string } {
+  const cloakable = faces.filter((f) => !f.too_small);
+  const saved = (f: FaceBox) => f.quality !== null && f.quality !== undefined;
+  const changed = cloakable.some((f) => f.on !== saved(f));
+  if (!changed) return { changed, text: "" };
+  const on = cloakable.filter((f) => f.on).length;
+  if (on === 0) return { changed, text: "Every face is left out: there would be nothing to cloak." };
+  return { changed, text: `Re-cloak to save the photo again with ${on} of ${faces.length === 1 ? "1 face" : `${faces.length} faces`} cloaked.` };
+}
+
+/** The line under the title: the strength and where photos go. */
+export function currentText(s: { mode: Mode; out_dir: string | null; keep_metadata: boolean }): string {
+  const mode = { low: "Low", mid: "Mid", high: "High" }[s.mode];
+  const where = s.out_dir === null ? "saved beside the originals" : `saved to ${s.out_dir}`;
+  return `Strength ${mode} · ${where} · camera details ${s.keep_metadata ? "kept" : "dropped"}`;
+}
+
+/** The rows a scrolled list draws: those in view, plus a few either side. Half-open. */
+export function visibleRange(scrollTop: number, viewHeight: number, rowHeight: number, count: number, overscan = 8): [number, number] {
+  const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
+  const last = Math.min(count, Math.ceil((scrollTop + viewHeight) / rowHeight) + overscan);
+  return [Math.min(first, last), last];
 }

@@ -1,0 +1,32 @@
+// The settings panel: default strength, output folder and metadata, saved by the app at once.
+
+import { $, call, openPanel } from "./ipc";
+import { type Mode, currentText, outputText } from "./format";
+
+export interface Settings {
+  mode: Mode;
+  out_dir: string | null;
+  keep_metadata: boolean;
+  window: [number, number];
+}
+
+export function showSettings(s: Settings): void {
+  document.querySelectorAll<HTMLInputElement>("input[name=mode]").forEach((r) => (r.checked = r.value === s.mode));
+  $("out-dir").textContent = outputText(s.out_dir);
+  $<HTMLInputElement>("keep-metadata").checked = s.keep_metadata;
+  $("current").textContent = currentText(s);
+}
+
+export function bindSettings(): void {
+  const apply = (s: Settings | undefined) => s && showSettings(s);
+  document.querySelectorAll<HTMLInputElement>("input[name=mode]").forEach((radio) =>
+    radio.addEventListener("change", () => call<Settings>("set_mode", { mode: radio.value }).then(apply)),
+  );
+  const keep = $<HTMLInputElement>("keep-metadata");
+  keep.addEventListener("change", () => call<Settings>("set_keep_metadata", { on: keep.checked }).then(apply));
+  $("pick-output").addEventListener("click", () => call<Settings>("pick_output").then(apply));
+  $("reset-output").addEventListener("click", () => call<Settings>("reset_output").then(apply));
+  $("open-output").addEventListener("click", () => call("open_output", { id: null }));
+  $("close-settings").dataset.close = "";
+  $("open-settings").addEventListener("click", () => openPanel("settings"));
+}
