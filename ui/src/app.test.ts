@@ -60,7 +60,11 @@ beforeEach(() => {
   );
 });
 
-afterEach(() => clearMocks());
+// A window draws up to 30 ms after its last event: let it finish before the next test's page.
+afterEach(async () => {
+  await new Promise((r) => setTimeout(r, 60));
+  clearMocks();
+});
 
 describe("the window", () => {
   it("shows the queue, the mode and a settings notice on start", async () => {
@@ -86,7 +90,7 @@ describe("the window", () => {
     const row = document.querySelector<HTMLTableRowElement>("#queue tbody tr[data-id]")!;
     expect(row.tabIndex).toBe(0);
     row.dispatchEvent(new KeyboardEvent("keydown", { key: "Delete", bubbles: true }));
-    await new Promise((r) => setTimeout(r, 0));
+    await new Promise((r) => setTimeout(r, 10));
     expect(calls.find((c) => c.cmd === "remove")?.args).toEqual({ id: 1 });
     expect(document.querySelectorAll("#queue tbody tr[data-id]").length).toBe(0);
     expect(document.getElementById("drop")?.classList.contains("compact")).toBe(false);

@@ -85,13 +85,14 @@ export class App {
     this.schedule();
   }
 
-  /** Many events can arrive in one frame: the list is drawn once per frame. */
+  /** Many events can arrive at once: the list is drawn at most every 30 ms. A timer, not an
+   * animation frame, so the list is current when the window comes back from the background. */
   schedule(): void {
     if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
+    this.frame = window.setTimeout(() => {
       this.frame = 0;
       this.render();
-    });
+    }, 30);
   }
 
   added(a: Added): void {
@@ -161,14 +162,14 @@ export class App {
       img.alt = "";
       thumb.append(img);
     }
-    const [name, status] = [item.name, statusText(item)].map((t) => {
-      const td = document.createElement("td");
-      td.textContent = t;
-      td.title = t;
-      return td;
-    });
+    const name = document.createElement("td");
     name.className = "name";
+    name.textContent = name.title = item.name;
+    const status = document.createElement("td");
     status.className = "status";
+    const words = document.createElement("div");
+    words.textContent = status.title = statusText(item);
+    status.append(words);
     const faces = document.createElement("td");
     const count = item.faces === null ? "" : String(item.faces - item.faces_off.length);
     if (item.status === "waiting" || item.status === "failed") {
@@ -244,6 +245,9 @@ export class App {
   }
 
   render(): void {
+    // Drawing now makes a pending redraw moot.
+    window.clearTimeout(this.frame);
+    this.frame = 0;
     const items = [...this.items.values()];
     const list = $("list");
     const head = list.querySelector("thead")?.getBoundingClientRect().height ?? 0;
