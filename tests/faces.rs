@@ -132,7 +132,7 @@ fn a_redo_replaces_the_earlier_output_with_the_new_choice_of_faces() {
     assert_eq!(skipped.skipped.len(), 1, "{skipped:#?}");
     assert_eq!(std::fs::read(&output).unwrap(), before);
 
-    again.redo.insert(photo.clone());
+    again.redo.insert(photo.clone(), output.clone());
     let (redone, _) = run(std::slice::from_ref(&photo), &again);
     assert_eq!(redone.done.len(), 1, "{redone:#?}");
     assert_eq!(redone.done[0].output, output);

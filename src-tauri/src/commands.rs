@@ -167,9 +167,14 @@ pub struct Summary {
     seconds: f64,
 }
 
-/// Cloaks every waiting photo; each change of a photo's state is sent on `on_event`.
+/// Cloaks every waiting photo, or with `only` that one photo (retry, re-cloak); each change of a
+/// photo's state is sent on `on_event`.
 #[tauri::command]
-pub async fn start(app: AppHandle, on_event: Channel<Item>) -> Result<Summary, String> {
+pub async fn start(
+    app: AppHandle,
+    on_event: Channel<Item>,
+    only: Option<u32>,
+) -> Result<Summary, String> {
     let state = app.state::<AppState>();
     if state.running.swap(true, Ordering::SeqCst) {
         return Err("FaceCloak is already working on the queue.".into());
@@ -184,7 +189,7 @@ pub async fn start(app: AppHandle, on_event: Channel<Item>) -> Result<Summary, S
         .queue
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .pending();
+        .pending(only);
     let (choices, redo) = {
         let q = state.queue.lock().unwrap_or_else(PoisonError::into_inner);
         (q.choices(), q.redo())

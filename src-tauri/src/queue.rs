@@ -1,7 +1,7 @@
 //! The queue of photos the user chose. Only paths the user dropped or picked ever enter it, and
 //! the page refers to photos by id alone, so no command can be pointed at an arbitrary file.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
@@ -50,8 +50,9 @@ pub struct Queue {
     items: Vec<Item>,
     next: u32,
     reports: HashMap<u32, FileReport>,
-    /// Finished photos sent back to be cloaked again: their earlier output is replaced.
-    redo: HashSet<PathBuf>,
+    /// Finished photos sent back to be cloaked again, with the output they were saved as, which
+    /// the next run replaces.
+    redo: HashMap<PathBuf, PathBuf>,
 }
 
 pub fn data_url(jpeg: &[u8]) -> String {
@@ -143,10 +144,12 @@ impl Queue {
         &self.items
     }
 
-    /// Photos still to do (waiting, or failed and worth another try).
-    pub fn pending(&self) -> Vec<PathBuf> {
+    /// Photos still to do (waiting, or failed and worth another try); with `only`, that photo
+    /// alone if it is still to do.
+    pub fn pending(&self, only: Option<u32>) -> Vec<PathBuf> {
         self.items
             .iter()
+            .filter(|i| only.is_none_or(|id| i.id == id))
             .filter(|i| matches!(i.status, Status::Waiting | Status::Failed))
             .map(|i| i.path.clone())
             .collect()
@@ -159,8 +162,8 @@ impl Queue {
             .items
             .iter_mut()
             .find(|i| i.id == id && i.status != Status::Working)?;
-        if self.reports.remove(&id).is_some() {
-            self.redo.insert(item.path.clone());
+        if let Some(report) = self.reports.remove(&id) {
+            self.redo.insert(item.path.clone(), report.output);
         }
         item.status = Status::Waiting;
         item.detail = None;
@@ -170,8 +173,8 @@ impl Queue {
         Some(item.clone())
     }
 
-    /// Photos whose earlier output the next run may replace.
-    pub fn redo(&self) -> HashSet<PathBuf> {
+    /// Photos whose earlier output the next run replaces, with that output.
+    pub fn redo(&self) -> HashMap<PathBuf, PathBuf> {
         self.redo.clone()
     }
 
@@ -181,12 +184,21 @@ impl Queue {
         self.items
             .retain(|i| i.id != id || i.status == Status::Working);
         self.reports.remove(&id);
+        self.forget_redo();
         self.items.len() < before
+    }
+
+    /// A photo taken off the list and added again later starts afresh: it never replaces the
+    /// output of its earlier visit.
+    fn forget_redo(&mut self) {
+        let items = &self.items;
+        self.redo.retain(|p, _| items.iter().any(|i| i.path == *p));
     }
 
     /// Drops every photo that is not being worked on.
     pub fn clear(&mut self) {
         self.items.retain(|i| i.status == Status::Working);
+        self.forget_redo();
     }
 
     pub fn report(&self, id: u32) -> Option<(&Item, &FileReport)> {
@@ -283,7 +295,7 @@ mod tests {
         assert_eq!(updated.thumbnail, Some(thumb));
         let (again, _) = q.add(&[photo.clone(), dir.path().to_path_buf()]);
         assert!(again.is_empty());
-        assert_eq!(q.pending(), vec![photo]);
+        assert_eq!(q.pending(None), vec![photo]);
     }
 
     /// The rows the window is sent carry a name that is not UTF-8 instead of failing to serialise.
@@ -339,7 +351,7 @@ mod tests {
             (failed.status, failed.detail.as_deref()),
             (Status::Failed, Some("disk full"))
         );
-        assert_eq!(q.pending().len(), 1);
+        assert_eq!(q.pending(None).len(), 1);
         q.clear();
         assert!(q.items().is_empty());
     }
@@ -385,7 +397,7 @@ mod tests {
         assert!(q.remove(ids[0]));
         assert!(!q.remove(ids[1]), "a photo being cloaked stays");
         assert!(!q.remove(999));
-        assert_eq!(q.pending(), Vec::<PathBuf>::new());
+        assert_eq!(q.pending(None), Vec::<PathBuf>::new());
         assert_eq!(q.items().len(), 1);
     }
 
@@ -422,10 +434,19 @@ mod tests {
         let again = q.requeue(id).unwrap();
         assert_eq!((again.status, again.detail), (Status::Waiting, None));
         assert!(q.report(id).is_none());
-        assert_eq!(q.redo(), HashSet::from([photo.clone()]));
-        assert_eq!(q.pending(), vec![photo.clone()]);
+        let output = dir.path().join("cloaked/pair.cloaked.jpg");
+        assert_eq!(q.redo(), HashMap::from([(photo.clone(), output)]));
+        assert_eq!(q.pending(None), vec![photo.clone()]);
+        assert_eq!(q.pending(Some(id + 1)), Vec::<PathBuf>::new());
         done(&mut q);
         assert!(q.redo().is_empty(), "replaced once, then protected again");
+        q.requeue(id).unwrap();
+        q.remove(id);
+        assert!(
+            q.redo().is_empty(),
+            "a photo taken off the list is forgotten"
+        );
+        let id = q.add(std::slice::from_ref(&photo)).0[0].id;
 
         q.apply(&Event::Started {
             input: photo.clone(),

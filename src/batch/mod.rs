@@ -7,7 +7,7 @@ mod inputs;
 mod pool;
 mod report;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -40,9 +40,10 @@ pub struct Options {
     /// Where outputs go; `None` puts them in `cloaked/` beside each input.
     pub out_dir: Option<PathBuf>,
     pub overwrite: bool,
-    /// Photos whose earlier output is replaced even without `overwrite`: the app's re-cloak
-    /// after the user changed which faces to cloak.
-    pub redo: HashSet<PathBuf>,
+    /// Photos cloaked again into the output they were saved as, which is replaced even without
+    /// `overwrite`: the app's re-cloak after the user changed which faces to cloak. The earlier
+    /// path is kept because a run's names depend on the photos in it.
+    pub redo: HashMap<PathBuf, PathBuf>,
     pub keep_metadata: bool,
     /// Record mode and seed in each output.
     pub tag: bool,
@@ -62,7 +63,7 @@ pub struct Options {
 
 impl Options {
     fn replaces(&self, input: &Path) -> bool {
-        self.overwrite || self.redo.contains(input)
+        self.overwrite || self.redo.contains_key(input)
     }
 }
 
@@ -72,7 +73,7 @@ impl Default for Options {
             mode: Mode::default(),
             out_dir: None,
             overwrite: false,
-            redo: HashSet::new(),
+            redo: HashMap::new(),
             keep_metadata: false,
             tag: false,
             seed: 0,
@@ -340,7 +341,10 @@ fn process<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Result<Even
         .collect::<Result<Vec<_>>>()?;
 
     let (format, ext) = output_format(photo.format);
-    let output = shared.plan.output(input, ext);
+    let output = match options.redo.get(input) {
+        Some(earlier) => earlier.clone(),
+        None => shared.plan.output(input, ext),
+    };
     let write = WriteOptions {
         keep_metadata: options.keep_metadata,
         tag: options

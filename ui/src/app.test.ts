@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { App } from "./app";
 import type { Item } from "./format";
 
-const html = readFileSync(`${__dirname}/../index.html`, "utf8");
+// The page's body only: its head would have happy-dom fetch the stylesheet from a server.
+const html = readFileSync(`${__dirname}/../index.html`, "utf8").replace(/<head>[\s\S]*<\/head>/, "");
 
 const photo: Item = {
   id: 1,

@@ -47,6 +47,8 @@ export class App {
   asked = new Set<number>();
   making = 0;
   focusId: number | null = null;
+  /** The class of the focused button in that row; null when the row itself has focus. */
+  focusKind: string | null = null;
   frame = 0;
 
   async init(): Promise<void> {
@@ -66,6 +68,13 @@ export class App {
     this.compare.bind();
     $("add").addEventListener("click", () => call<Added>("pick_photos").then((a) => a && this.added(a)));
     $("start").addEventListener("click", () => this.start());
+    // Which row, and which of its buttons, has the keyboard: a redraw gives it back.
+    $("queue").addEventListener("focusin", (e) => {
+      const el = e.target as HTMLElement;
+      const row = el.closest<HTMLElement>("tr[data-id]");
+      this.focusId = row ? Number(row.dataset.id) : null;
+      this.focusKind = el === row ? null : el.className || null;
+    });
     $("cancel").addEventListener("click", () => call("cancel"));
     $("clear").addEventListener("click", () =>
       call<Item[]>("clear").then((left) => {
@@ -101,7 +110,8 @@ export class App {
     this.render();
   }
 
-  async start(): Promise<void> {
+  /** Runs the queue, or with `only` that one photo. */
+  async start(only?: number): Promise<void> {
     if (this.running) return;
     const channel = new Channel<Item>();
     channel.onmessage = (item) => this.update(item);
@@ -109,7 +119,7 @@ export class App {
     this.startedAt = performance.now();
     this.finishedAtStart = finished([...this.items.values()]);
     this.render();
-    const summary = await call<Summary>("start", { onEvent: channel });
+    const summary = await call<Summary>("start", { onEvent: channel, only: only ?? null });
     this.running = false;
     const fresh = await call<StateView>("state");
     if (fresh) fresh.items.forEach((i) => this.update(i));
@@ -119,12 +129,13 @@ export class App {
     this.render();
   }
 
-  /** Retry a failed photo, or cloak a finished one again after its faces changed. */
+  /** Retry a failed photo, or cloak a finished one again after its faces changed: that photo
+   * alone, whatever else is waiting. */
   async retry(id: number): Promise<void> {
     const item = await call<Item>("requeue", { id });
     if (!item) return;
     this.update(item);
-    await this.start();
+    await this.start(id);
   }
 
   async remove(id: number): Promise<void> {
@@ -195,7 +206,6 @@ export class App {
       row.title = "Show before and after";
       row.addEventListener("click", () => this.compare.open(item.id));
     }
-    row.addEventListener("focus", () => (this.focusId = item.id));
     row.addEventListener("keydown", (e) => {
       if (e.target !== row) return;
       if (e.key === "Delete" || e.key === "Backspace") {
@@ -235,6 +245,7 @@ export class App {
     const next = ids[ids.indexOf(id) + step];
     if (next === undefined) return;
     this.focusId = next;
+    this.focusKind = null;
     const list = $("list");
     const index = ids.indexOf(next);
     const top = index * ROW;
@@ -264,7 +275,11 @@ export class App {
     const body = $("queue").querySelector("tbody")!;
     const hadFocus = body.contains(document.activeElement);
     body.replaceChildren(spacer(first), ...rows, spacer(items.length - last));
-    if (hadFocus) rows.find((r) => Number(r.dataset.id) === this.focusId)?.focus({ preventScroll: true });
+    if (hadFocus) {
+      const row = rows.find((r) => Number(r.dataset.id) === this.focusId);
+      const button = this.focusKind ? row?.querySelector<HTMLElement>(`button.${this.focusKind}`) : null;
+      (button ?? row)?.focus({ preventScroll: true });
+    }
     this.thumbnails(shown);
     // Once photos are in, the drop zone shrinks to a bar and the list gets the window.
     $("drop").classList.toggle("compact", items.length > 0);

@@ -2,7 +2,7 @@
 // 100 % (or zoomed) split by a line the slider moves. Holding the flicker button or F shows the
 // original in both views. A face can be left out here and the photo cloaked again.
 
-import { $, call, openPanel } from "./ipc";
+import { $, call, closePanel, openPanel } from "./ipc";
 import { type FaceBox, type Item, faceWords, recloakNote } from "./format";
 import { type FacesView, outline, paintOutline, switchFace } from "./picker";
 
@@ -18,6 +18,8 @@ export class Compare {
   zoom = 1;
   held = false;
   buttons: HTMLButtonElement[] = [];
+  /** The latest open(): an earlier, slower answer is dropped. */
+  opening = 0;
 
   constructor(
     private onItem: (i: Item) => void,
@@ -37,6 +39,8 @@ export class Compare {
       if ((e.key === "f" || e.key === "F") && !e.repeat) this.hold(true);
     });
     $("compare").addEventListener("keyup", (e) => (e.key === "f" || e.key === "F") && this.hold(false));
+    // A key or button released elsewhere must not leave the view stuck on the original.
+    window.addEventListener("blur", () => this.hold(false));
     document.querySelectorAll<HTMLButtonElement>(".zoom button").forEach((b) =>
       b.addEventListener("click", () => this.setZoom(Number(b.dataset.zoom))),
     );
@@ -44,8 +48,9 @@ export class Compare {
     $("face-toggle").addEventListener("click", () => this.toggleFace());
     $("recloak").addEventListener("click", () => {
       if (!this.view) return;
-      $("compare").hidden = true;
-      this.recloak(this.view.item.id);
+      const id = this.view.item.id;
+      closePanel("compare");
+      this.recloak(id);
     });
   }
 
@@ -73,16 +78,20 @@ export class Compare {
   }
 
   async open(id: number): Promise<void> {
+    const ticket = ++this.opening;
     const view = await call<FacesView>("before_after", { id });
-    if (!view) return;
+    if (!view || ticket !== this.opening) return;
     this.view = view;
+    this.face = null;
+    this.held = false;
+    this.clearFace();
     this.onItem(view.item);
     $("compare-name").textContent = view.item.name;
     $<HTMLImageElement>("photo").src = view.cloaked ?? view.image;
     this.buttons = outline($("photo-stack"), view, (face) => this.show(face));
     this.paint();
     const first = view.faces.find((f) => f.quality !== null && f.quality !== undefined) ?? view.faces[0];
-    openPanel("compare");
+    openPanel("compare", () => this.hold(false));
     if (first) await this.show(first);
   }
 
@@ -109,6 +118,7 @@ export class Compare {
     this.paint();
     $("face-title").textContent = `Face ${face.number} at ${this.zoom * 100} %`;
     $("face-words").textContent = faceWords(face);
+    this.clearFace();
     const pair = await call<FacePair>("face_pair", { id: this.view.item.id, bbox: face.bbox });
     if (!pair || this.face !== face) return;
     const before = $<HTMLImageElement>("before");
@@ -117,6 +127,15 @@ export class Compare {
     before.onload = () => this.setZoom(this.zoom);
     this.hold(this.held);
     this.split(Number($<HTMLInputElement>("slider").value));
+  }
+
+  /** No crop of another face may stand in while this one loads. */
+  clearFace(): void {
+    for (const id of ["before", "after"]) {
+      const img = $<HTMLImageElement>(id);
+      img.removeAttribute("src");
+      delete img.dataset.src;
+    }
   }
 
   async toggleFace(): Promise<void> {

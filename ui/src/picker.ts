@@ -40,7 +40,8 @@ export function paintOutline(button: HTMLButtonElement, face: FaceBox): void {
 export async function switchFace(id: number, face: FaceBox, onItem: (i: Item) => void): Promise<boolean> {
   const item = await call<Item>("set_face", { id, number: face.number, on: !face.on });
   if (!item) return false;
-  face.on = !face.on;
+  // The app's answer, not a flip: two quick clicks must not leave the outline out of step.
+  face.on = !item.faces_off.includes(face.number);
   onItem(item);
   return true;
 }
