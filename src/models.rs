@@ -104,6 +104,16 @@ pub const JUDGES: [ModelInfo; 2] = [
     },
 ];
 
+/// FaceRes as a third surrogate, for the leave-one-out experiment (knob `faceres`): its gradient
+/// graph is built where it is used (`models/build --local`), and with it in the ensemble only
+/// FaceNet is still held out.
+pub const FACERES_SURROGATE: ModelInfo = ModelInfo {
+    role: Role::Surrogate,
+    grad_file: Some("faceres.grad.onnx"),
+    summary: "HSE FaceRes as a surrogate (experiment only)",
+    ..JUDGES[0]
+};
+
 /// Every recogniser: the surrogates, then the held-out judges.
 pub fn recognisers() -> Vec<&'static ModelInfo> {
     SURROGATES.iter().chain(JUDGES.iter()).collect()

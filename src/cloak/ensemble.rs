@@ -3,7 +3,7 @@
 use ndarray::{Array2, Array4, ArrayView4};
 
 use crate::Result;
-use crate::models::{ModelStore, SURROGATES};
+use crate::models::{FACERES_SURROGATE, ModelStore, SURROGATES};
 use crate::recognise::GradientGraph;
 
 /// How far below each surrogate's match threshold the optimiser aims, so the cloak survives
@@ -15,6 +15,8 @@ const WEIGHT_TEMPERATURE: f32 = 0.1;
 
 pub(super) struct Ensemble {
     graphs: Vec<GradientGraph>,
+    /// Kept for loading the experiment's extra surrogate when a face first asks for it.
+    store: ModelStore,
 }
 
 impl Ensemble {
@@ -23,7 +25,22 @@ impl Ensemble {
             .iter()
             .map(|info| GradientGraph::new(store, info))
             .collect::<Result<_>>()?;
-        Ok(Self { graphs })
+        Ok(Self {
+            graphs,
+            store: store.clone(),
+        })
+    }
+
+    /// Adds FaceRes to the surrogates, or takes it out again (the `faceres` experiment).
+    pub(super) fn with_faceres(&mut self, on: bool) -> Result<()> {
+        let has = self.graphs.len() > SURROGATES.len();
+        if on && !has {
+            self.graphs
+                .push(GradientGraph::new(&self.store, &FACERES_SURROGATE)?);
+        } else if !on && has {
+            self.graphs.truncate(SURROGATES.len());
+        }
+        Ok(())
     }
 
     /// Embeddings of aligned faces under every surrogate.

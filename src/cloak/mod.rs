@@ -124,6 +124,7 @@ impl Cloaker {
             params.max_change,
             params.texture_floor,
         );
+        self.ensemble.with_faceres(params.faceres)?;
         // The recognisers see the face as the optimiser does: through the working grid.
         let base = Resampler::new(&to_work, grid.rect());
         let originals = self

@@ -89,6 +89,8 @@ pub struct Params {
     /// Face SSIMULACRA2 (padded face box, photo shown with a 1080 px long side) the result must
     /// keep; the perturbation is scaled down until it does. 0 turns the check off.
     pub min_quality: f64,
+    /// FaceRes as a third surrogate (an experiment: FaceNet is then the only held-out judge).
+    pub faceres: bool,
 }
 
 impl Default for Params {
@@ -116,6 +118,7 @@ impl Default for Params {
             lowpass: 0.0,
             jitter: 0.08,
             min_quality: 70.0,
+            faceres: false,
         }
     }
 }
@@ -146,6 +149,7 @@ impl Params {
             "lowpass" => self.lowpass = num as f32,
             "jitter" => self.jitter = num as f32,
             "min_quality" => self.min_quality = num,
+            "faceres" => self.faceres = num != 0.0,
             other => return Err(format!("unknown knob `{other}`")),
         }
         Ok(())

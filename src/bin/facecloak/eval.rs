@@ -18,7 +18,8 @@ pub struct EvalArgs {
     modes: Vec<Mode>,
     /// Extra variants of the default mode, as NAME:KNOB=VALUE[,KNOB=VALUE…] (knobs: steps,
     /// samples, max_change (1/255 units), texture_floor, chroma, luma, l2, l2_peak, rate, views,
-    /// smooth, momentum, lowpass, jitter, min_quality); repeatable.
+    /// smooth, momentum, lowpass, jitter, min_quality, faceres (1: FaceRes joins the surrogates,
+    /// so only FaceNet is held out; needs models/faceres.grad.onnx)); repeatable.
     #[arg(long = "variant")]
     variants: Vec<String>,
     /// Enlargements to evaluate at (3 gives LFW's 100 px faces portrait size).
