@@ -185,14 +185,9 @@ pub async fn start(
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
-    let inputs = state
-        .queue
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .pending(only);
-    let (choices, redo) = {
+    let (inputs, choices, redo) = {
         let q = state.queue.lock().unwrap_or_else(PoisonError::into_inner);
-        (q.choices(), q.redo())
+        (q.pending(only), q.choices(), q.redo())
     };
     let options = Options {
         mode: settings.mode,

@@ -65,12 +65,15 @@ pub async fn faces(app: AppHandle, id: u32) -> Result<FacesView, String> {
 #[tauri::command]
 pub async fn before_after(app: AppHandle, id: u32) -> Result<FacesView, String> {
     let state = app.state::<AppState>();
-    let (input, report) = {
+    let (input, cloaked) = {
         let q = state.queue.lock().unwrap_or_else(PoisonError::into_inner);
         let (item, report) = q.report(id).ok_or("That photo has not been cloaked yet.")?;
-        (item.path.clone(), report.clone())
+        (
+            item.path.clone(),
+            (report.output.clone(), report.faces.clone()),
+        )
     };
-    view(&app, id, input, Some((report.output, report.faces))).await
+    view(&app, id, input, Some(cloaked)).await
 }
 
 async fn view(
@@ -84,13 +87,10 @@ async fn view(
         let store = ModelStore::locate(resources.as_deref())?;
         let photo = facecloak::io::load_rgb(&input)?;
         let found = Detector::new(&store)?.detect(&photo)?;
-        let after = match &cloaked {
+        let after = match cloaked {
             Some((output, reports)) => {
-                let img = facecloak::io::load_rgb(output)?;
-                Some((
-                    data_url(&facecloak::preview::screen(&img, SCREEN)),
-                    reports.clone(),
-                ))
+                let img = facecloak::io::load_rgb(&output)?;
+                Some((data_url(&facecloak::preview::screen(&img, SCREEN)), reports))
             }
             None => None,
         };

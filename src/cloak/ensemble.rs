@@ -14,18 +14,22 @@ const SAFETY_MARGIN: f32 = 0.15;
 const WEIGHT_TEMPERATURE: f32 = 0.1;
 
 pub(super) struct Ensemble {
+    /// The surrogates, then the experiment's FaceRes once a face has asked for it (kept loaded,
+    /// so variants that alternate do not load it again).
     graphs: Vec<GradientGraph>,
-    /// Kept for loading the experiment's extra surrogate when a face first asks for it.
+    /// How many of `graphs` the current face uses.
+    active: usize,
     store: ModelStore,
 }
 
 impl Ensemble {
     pub(super) fn new(store: &ModelStore) -> Result<Self> {
-        let graphs = SURROGATES
+        let graphs: Vec<GradientGraph> = SURROGATES
             .iter()
             .map(|info| GradientGraph::new(store, info))
             .collect::<Result<_>>()?;
         Ok(Self {
+            active: graphs.len(),
             graphs,
             store: store.clone(),
         })
@@ -33,19 +37,17 @@ impl Ensemble {
 
     /// Adds FaceRes to the surrogates, or takes it out again (the `faceres` experiment).
     pub(super) fn with_faceres(&mut self, on: bool) -> Result<()> {
-        let has = self.graphs.len() > SURROGATES.len();
-        if on && !has {
+        if on && self.graphs.len() == SURROGATES.len() {
             self.graphs
                 .push(GradientGraph::new(&self.store, &FACERES_SURROGATE)?);
-        } else if !on && has {
-            self.graphs.truncate(SURROGATES.len());
         }
+        self.active = SURROGATES.len() + usize::from(on);
         Ok(())
     }
 
     /// Embeddings of aligned faces under every surrogate.
     pub(super) fn embed(&mut self, faces: ArrayView4<f32>) -> Result<Vec<Array2<f32>>> {
-        self.graphs
+        self.graphs[..self.active]
             .iter_mut()
             .map(|g| {
                 let dim = g.info.embedding_dim.unwrap_or(1);
@@ -65,7 +67,7 @@ impl Ensemble {
     ) -> Result<Array4<f32>> {
         let n = batch.shape()[0];
         let mut total = Array4::<f32>::zeros(batch.raw_dim());
-        for (graph, orig) in self.graphs.iter_mut().zip(originals) {
+        for (graph, orig) in self.graphs[..self.active].iter_mut().zip(originals) {
             let targets = Array2::from_shape_fn((n, orig.shape()[1]), |(_, j)| orig[[0, j]]);
             let out = graph.eval(batch, targets.view())?;
             let norm = out

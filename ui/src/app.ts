@@ -202,9 +202,9 @@ export class App {
     // the arrows move between rows.
     row.tabIndex = 0;
     const open = item.status === "done" ? () => this.compare.open(item.id) : item.status === "waiting" || item.status === "failed" ? () => this.pick(item.id) : null;
-    if (item.status === "done") {
+    if (item.status === "done" && open) {
       row.title = "Show before and after";
-      row.addEventListener("click", () => this.compare.open(item.id));
+      row.addEventListener("click", open);
     }
     row.addEventListener("keydown", (e) => {
       if (e.target !== row) return;
@@ -242,12 +242,11 @@ export class App {
 
   moveFocus(id: number, step: number): void {
     const ids = [...this.items.keys()];
-    const next = ids[ids.indexOf(id) + step];
-    if (next === undefined) return;
-    this.focusId = next;
+    const index = ids.indexOf(id) + step;
+    if (index < 0 || index >= ids.length) return;
+    this.focusId = ids[index];
     this.focusKind = null;
     const list = $("list");
-    const index = ids.indexOf(next);
     const top = index * ROW;
     const head = list.querySelector("thead")?.getBoundingClientRect().height ?? 0;
     if (top < list.scrollTop) list.scrollTop = top;

@@ -3,7 +3,7 @@
 // original in both views. A face can be left out here and the photo cloaked again.
 
 import { $, call, closePanel, openPanel } from "./ipc";
-import { type FaceBox, type Item, faceWords, recloakNote } from "./format";
+import { type FaceBox, type Item, cloaked, faceWords, recloakNote } from "./format";
 import { type FacesView, outline, paintOutline, switchFace } from "./picker";
 
 interface FacePair {
@@ -27,7 +27,6 @@ export class Compare {
   ) {}
 
   bind(): void {
-    $("close-compare").dataset.close = "";
     const slider = $<HTMLInputElement>("slider");
     slider.addEventListener("input", () => this.split(Number(slider.value)));
     const flicker = $("flicker");
@@ -90,7 +89,7 @@ export class Compare {
     $<HTMLImageElement>("photo").src = view.cloaked ?? view.image;
     this.buttons = outline($("photo-stack"), view, (face) => this.show(face));
     this.paint();
-    const first = view.faces.find((f) => f.quality !== null && f.quality !== undefined) ?? view.faces[0];
+    const first = view.faces.find(cloaked) ?? view.faces[0];
     openPanel("compare", () => this.hold(false));
     if (first) await this.show(first);
   }
@@ -116,7 +115,7 @@ export class Compare {
     if (!this.view) return;
     this.face = face;
     this.paint();
-    $("face-title").textContent = `Face ${face.number} at ${this.zoom * 100} %`;
+    this.title();
     $("face-words").textContent = faceWords(face);
     this.clearFace();
     const pair = await call<FacePair>("face_pair", { id: this.view.item.id, bbox: face.bbox });
@@ -162,7 +161,11 @@ export class Compare {
       $("slider").style.width = `${width}px`;
     }
     document.querySelectorAll<HTMLButtonElement>(".zoom button").forEach((b) => b.setAttribute("aria-pressed", String(Number(b.dataset.zoom) === zoom)));
-    if (this.face) $("face-title").textContent = `Face ${this.face.number} at ${zoom * 100} %`;
+    this.title();
+  }
+
+  title(): void {
+    if (this.face) $("face-title").textContent = `Face ${this.face.number} at ${this.zoom * 100} %`;
   }
 
   /** While held, both views show the original. */

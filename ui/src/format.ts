@@ -122,10 +122,15 @@ export function pickerSummary(faces: FaceBox[]): string {
   return `${on} of ${cloakable.length === 1 ? "1 face" : `${cloakable.length} faces`} will be cloaked.${tail}`;
 }
 
+/** Whether the saved photo has this face cloaked (only cloaked faces carry a quality). */
+export function cloaked(f: FaceBox): f is FaceBox & { quality: number } {
+  return f.quality !== null && f.quality !== undefined;
+}
+
 /** What a face in before/after says about itself. */
 export function faceWords(f: FaceBox): string {
   if (f.too_small) return "Too small to cloak: left as it was, not protected.";
-  if (f.quality === null || f.quality === undefined) return "Left out: not cloaked in this photo.";
+  if (!cloaked(f)) return "Left out: not cloaked in this photo.";
   const change = `Face change ${rating(f.quality)} (SSIMULACRA2 ${f.quality.toFixed(0)})`;
   return f.protection ? `${change}; ${f.protection}.` : `${change}.`;
 }
@@ -133,8 +138,7 @@ export function faceWords(f: FaceBox): string {
 /** Whether the switches differ from what the saved photo has, and what a re-cloak would do. */
 export function recloakNote(faces: FaceBox[]): { changed: boolean; text: string } {
   const cloakable = faces.filter((f) => !f.too_small);
-  const saved = (f: FaceBox) => f.quality !== null && f.quality !== undefined;
-  const changed = cloakable.some((f) => f.on !== saved(f));
+  const changed = cloakable.some((f) => f.on !== cloaked(f));
   if (!changed) return { changed, text: "" };
   const on = cloakable.filter((f) => f.on).length;
   if (on === 0) return { changed, text: "Every face is left out: there would be nothing to cloak." };

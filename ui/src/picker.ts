@@ -68,6 +68,5 @@ export async function pickFaces(id: number, running: boolean, onItem: (i: Item) 
     b.disabled = face.too_small || running;
   });
   show();
-  $("close-picker").dataset.close = "";
   openPanel("face-picker");
 }

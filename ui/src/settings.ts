@@ -27,6 +27,5 @@ export function bindSettings(): void {
   $("pick-output").addEventListener("click", () => call<Settings>("pick_output").then(apply));
   $("reset-output").addEventListener("click", () => call<Settings>("reset_output").then(apply));
   $("open-output").addEventListener("click", () => call("open_output", { id: null }));
-  $("close-settings").dataset.close = "";
   $("open-settings").addEventListener("click", () => openPanel("settings"));
 }
