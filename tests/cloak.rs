@@ -351,3 +351,53 @@ fn metadata_is_stripped_by_default_kept_without_location_on_request_and_tagged_o
     );
     assert!(contains(&bytes, b"FaceCloak=\"mode=low seed=0\""), "no tag");
 }
+
+#[test]
+fn a_decoy_pulls_the_cloaked_face_toward_the_other_portrait() {
+    use facecloak::align::{TEMPLATE, face_transform, warp_face};
+    use facecloak::cloak::{Cloaker, combine};
+    use facecloak::recognise::{Recogniser, cosine};
+
+    let store = store();
+    let img = small_portrait();
+    let face = Detector::new(&store)
+        .unwrap()
+        .detect(&img)
+        .unwrap()
+        .remove(0);
+    // Of the two decoys Obama's own face is the most like his, so Biden's is the one chosen.
+    let decoy = facecloak::io::load_rgb(&store.path("decoys/biden.png")).unwrap();
+    let decoy = warp_face(&decoy, &face_transform(&TEMPLATE));
+    let mut cloaker = Cloaker::new(&store).unwrap();
+    let never = AtomicBool::new(false);
+    let likeness = |pull: f32, cloaker: &mut Cloaker| -> f32 {
+        let params = facecloak::cloak::Params {
+            decoy: pull,
+            ..Mode::Mid.params()
+        };
+        let result = cloaker.cloak_face(&img, &face, &params, 7, &never).unwrap();
+        let out = combine(&img, vec![result]).image;
+        let cloaked = warp_face(&out, &face_transform(&face.five));
+        let faces = common::batch(&[cloaked, decoy.clone()]);
+        SURROGATES
+            .iter()
+            .map(|info| {
+                let emb = Recogniser::new(&store, info)
+                    .unwrap()
+                    .embed(faces.view())
+                    .unwrap();
+                cosine(
+                    emb.row(0).as_slice().unwrap(),
+                    emb.row(1).as_slice().unwrap(),
+                )
+            })
+            .sum::<f32>()
+            / SURROGATES.len() as f32
+    };
+    let (pushed, pulled) = (likeness(0.0, &mut cloaker), likeness(2.0, &mut cloaker));
+    eprintln!("cosine to the decoy: {pulled:.3} with the pull, {pushed:.3} without");
+    assert!(
+        pulled > pushed + 0.1,
+        "cosine to the decoy: {pulled:.3} with the pull, {pushed:.3} without"
+    );
+}

@@ -130,13 +130,14 @@ impl Cloaker {
         let originals = self
             .ensemble
             .embed(base.forward(x0w.view()).insert_axis(Axis(0)).view())?;
+        let targets = self.ensemble.targets(originals, params.decoy)?;
 
         let problem = optimise::Problem {
             x0: &x0w,
             budget: &budget,
             to_face: to_work,
             rect: grid.rect(),
-            originals: &originals,
+            targets: &targets,
         };
         let mut rng = views::SplitMix(seed);
         let delta_w = optimise::optimise(&mut self.ensemble, &problem, params, &mut rng, stop)?;

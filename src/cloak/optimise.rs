@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use ndarray::{Array2, Array3, Array4, Axis, s};
 
-use super::ensemble::Ensemble;
+use super::ensemble::{Ensemble, Targets};
 use super::params::Params;
 use super::views::{SplitMix, View, blur, gaussian, jitter, jpeg_roundtrip};
 use crate::align::FACE_SIZE;
@@ -19,8 +19,8 @@ pub(super) struct Problem<'a> {
     /// Working grid → crop.
     pub to_face: Similarity,
     pub rect: Rect,
-    /// Each surrogate's embedding of the clean face (1×D).
-    pub originals: &'a [Array2<f32>],
+    /// Where each surrogate's embedding is steered from (and to).
+    pub targets: &'a Targets,
 }
 
 /// Returns the perturbation (3×h×w on the working grid), within the budget and the pixel range.
@@ -57,7 +57,10 @@ pub(super) fn optimise(
                 (Resampler::new(&t, problem.rect), view)
             })
             .collect();
-        let mut batch = Array4::<f32>::zeros((p.samples, 3, FACE_SIZE, FACE_SIZE));
+        // Scale invariance (SIM): each view is also seen darkened by powers of two, a copy of
+        // the model for free; the gradient sums over the copies.
+        let copies = p.scales.max(1);
+        let mut batch = Array4::<f32>::zeros((p.samples * copies, 3, FACE_SIZE, FACE_SIZE));
         for (k, (rs, view)) in views.iter().enumerate() {
             let crop = match view {
                 View::Plain => rs.forward(x.view()),
@@ -66,12 +69,21 @@ pub(super) fn optimise(
                 // (BPDA), which still steers the cloak toward what survives a JPEG upload.
                 View::Jpeg => rs.forward(jpeg_roundtrip(&x, 70 + (rng.next() % 26) as u8).view()),
             };
-            batch.slice_mut(s![k, .., .., ..]).assign(&crop);
+            for i in 0..copies {
+                let dim = 0.5f32.powi(i as i32);
+                batch
+                    .slice_mut(s![k * copies + i, .., .., ..])
+                    .assign(&(&crop * dim));
+            }
         }
-        let crop_grad = ensemble.gradient(batch.view(), problem.originals)?;
+        let crop_grad = ensemble.gradient(batch.view(), problem.targets)?;
         let mut grad = Array3::<f32>::zeros(x0.raw_dim());
         for (k, (rs, view)) in views.iter().enumerate() {
-            let g = crop_grad.slice(s![k, .., .., ..]).to_owned();
+            let mut g = crop_grad.slice(s![k * copies, .., .., ..]).to_owned();
+            for i in 1..copies {
+                let dim = 0.5f32.powi(i as i32);
+                g.scaled_add(dim, &crop_grad.slice(s![k * copies + i, .., .., ..]));
+            }
             let g = if *view == View::Blurred { blur(&g) } else { g };
             rs.transpose_add(g.view(), &mut grad);
         }

@@ -91,6 +91,13 @@ pub struct Params {
     pub min_quality: f64,
     /// FaceRes as a third surrogate (an experiment: FaceNet is then the only held-out judge).
     pub faceres: bool,
+    /// Weight of the pull toward a decoy identity (the public-domain faces of `models/decoys`,
+    /// the one least like this face) beside the push away from the face's own; 0 turns it off.
+    pub decoy: f32,
+    /// Copies of each view darkened by powers of two (scale invariance); 1 sees each view once.
+    /// Its gain at `high` on the tuning half did not hold on the test half (docs/evaluation.md,
+    /// round five), so the modes leave it at 1.
+    pub scales: usize,
 }
 
 impl Default for Params {
@@ -119,6 +126,8 @@ impl Default for Params {
             jitter: 0.08,
             min_quality: 70.0,
             faceres: false,
+            decoy: 0.0,
+            scales: 1,
         }
     }
 }
@@ -150,6 +159,8 @@ impl Params {
             "jitter" => self.jitter = num as f32,
             "min_quality" => self.min_quality = num,
             "faceres" => self.faceres = num != 0.0,
+            "decoy" => self.decoy = num as f32,
+            "scales" => self.scales = (num as usize).max(1),
             other => return Err(format!("unknown knob `{other}`")),
         }
         Ok(())
@@ -167,6 +178,13 @@ mod tests {
         p.set("smooth = 0").unwrap();
         assert!((p.max_change - 12.0 / 255.0).abs() < 1e-6);
         assert_eq!(p.smooth, 0.0);
+        p.set("scales=3").unwrap();
+        p.set("decoy=0.5").unwrap();
+        assert_eq!(p.scales, 3);
+        assert_eq!(p.decoy, 0.5);
+        // Zero copies would leave a step without a gradient: at least the view itself.
+        p.set("scales=0").unwrap();
+        assert_eq!(p.scales, 1);
         assert!(p.set("nonsense=1").is_err());
         assert!(p.set("steps").is_err());
     }

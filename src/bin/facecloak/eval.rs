@@ -19,7 +19,9 @@ pub struct EvalArgs {
     /// Extra variants of the default mode, as NAME:KNOB=VALUE[,KNOB=VALUE…] (knobs: steps,
     /// samples, max_change (1/255 units), texture_floor, chroma, luma, l2, l2_peak, rate, views,
     /// smooth, momentum, lowpass, jitter, min_quality, faceres (1: FaceRes joins the surrogates,
-    /// so only FaceNet is held out; needs models/faceres.grad.onnx)); repeatable.
+    /// so only FaceNet is held out; needs models/faceres.grad.onnx), decoy (weight of the pull
+    /// toward a public-domain decoy face), scales (copies of each view darkened by powers of
+    /// two)); repeatable.
     #[arg(long = "variant")]
     variants: Vec<String>,
     /// Enlargements to evaluate at (3 gives LFW's 100 px faces portrait size).
