@@ -23,6 +23,8 @@ pub fn markdown(r: &EvalReport) -> String {
         r.protected_identities,
         r.photos_without_face
     );
+    // The two pictures `facecloak eval` writes beside this file: read them before the tables.
+    s += "![protection against visibility](frontier.png)\n\n";
     s += "### Visibility (faces of protected photos)\n\nSSIMULACRA2 of the face box padded by 20 %, at feed size (long side 1080 px) and at 100 %.\n\n";
     s += "| variant | size | faces | feed median | feed p10 | feed min | 100 % median | 100 % p10 | face SSIM median | s / face |\n|---|---|---|---|---|---|---|---|---|---|\n";
     for v in &r.results {
@@ -65,6 +67,7 @@ pub fn markdown(r: &EvalReport) -> String {
             }
             s += "\n";
         }
+        s += "\nEach photo's face at feed size: the original, then each variant in the order above.\n\n![contact sheet](contact-sheet.png)\n";
     }
     s += "\n### Protection: rank-1 (top-5) protected\n\nA person is protected when a clean photo's nearest gallery face is someone else. Held-out judges never take part in making a cloak.\n\n";
     let purifiers: Vec<Purifier> = unique(
