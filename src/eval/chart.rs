@@ -11,8 +11,14 @@ use crate::models::JUDGES;
 
 const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
+/// The default mode's targets (issue #10): median face SSIMULACRA2 at feed size at least this…
+const TARGET_QUALITY: f64 = 70.0;
+/// …with at least this share of people protected after JPEG 85 by each held-out judge.
+const TARGET_PROTECTION: f64 = 80.0;
+
 /// Rank-1 protection after JPEG 85 by each held-out judge against the median face SSIMULACRA2
-/// at feed size, one point per variant; portrait-size faces (the largest enlargement) when the
+/// at feed size, one point per variant, over the region the default mode should reach and each
+/// judge's rate with no cloak at all; portrait-size faces (the largest enlargement) when the
 /// report has them.
 pub fn frontier(r: &EvalReport) -> RgbImage {
     let _ = register_font("sans-serif", FontStyle::Normal, FONT);
@@ -53,9 +59,34 @@ pub fn frontier(r: &EvalReport) -> RgbImage {
                 .y_desc("rank-1 protected after JPEG 85 (%)")
                 .label_style(("sans-serif", 15))
                 .draw();
+            // Where a cloak would keep both promises: drawn first, so the points sit on it.
+            let _ = chart.draw_series(std::iter::once(Rectangle::new(
+                [(TARGET_QUALITY, TARGET_PROTECTION), (100.0, 100.0)],
+                RGBColor(60, 170, 80).mix(0.18).filled(),
+            )));
+            let _ = chart.draw_series(std::iter::once(Text::new(
+                "target of the default mode",
+                (TARGET_QUALITY + 1.0, 97.0),
+                ("sans-serif", 14).into_font().color(&RGBColor(30, 110, 50)),
+            )));
             let colours = [RGBColor(200, 40, 40), RGBColor(40, 90, 200)];
+            let baseline = r.unprotected.iter().find(|(u, _)| *u == up).map(|(_, b)| b);
             for (j, judge) in JUDGES.iter().enumerate() {
                 let colour = colours[j % colours.len()];
+                let none = baseline
+                    .and_then(|b| b.iter().find(|x| x.judge == judge.name))
+                    .map(|x| 100.0 * x.protection.rank1);
+                if let Some(y) = none {
+                    let _ = chart.draw_series(std::iter::once(PathElement::new(
+                        vec![(x_min.max(0.0), y), (100.0, y)],
+                        colour.mix(0.6).stroke_width(1),
+                    )));
+                    let _ = chart.draw_series(std::iter::once(Text::new(
+                        format!("{}: no cloak", judge.name),
+                        (88.0, y + 2.5),
+                        ("sans-serif", 12).into_font().color(&colour),
+                    )));
+                }
                 let series: Vec<(f64, f64)> = points
                     .iter()
                     .filter(|p| p.2[j].is_finite())
@@ -69,14 +100,20 @@ pub fn frontier(r: &EvalReport) -> RgbImage {
                     ann.label(format!("{} (held out)", judge.name))
                         .legend(move |(x, y)| Circle::new((x + 8, y), 5, colour.filled()));
                 }
-                for p in &points {
-                    if p.2[j].is_finite() {
-                        let _ = chart.draw_series(std::iter::once(Text::new(
-                            p.0.to_string(),
-                            (p.1, 100.0 * p.2[j] + 2.5),
-                            ("sans-serif", 13).into_font().color(&colour),
-                        )));
-                    }
+            }
+            // One name per variant, over the higher of its two points.
+            for p in &points {
+                let top =
+                    p.2.iter()
+                        .copied()
+                        .filter(|y| y.is_finite())
+                        .fold(f64::NAN, f64::max);
+                if top.is_finite() {
+                    let _ = chart.draw_series(std::iter::once(Text::new(
+                        p.0.to_string(),
+                        (p.1 + 0.5, 100.0 * top + 4.0),
+                        ("sans-serif", 13).into_font().color(&BLACK),
+                    )));
                 }
             }
             let _ = chart
