@@ -57,8 +57,8 @@ pub(super) fn optimise(
                 (Resampler::new(&t, problem.rect), view)
             })
             .collect();
-        // Scale invariance (SIM): each view is also seen darkened by powers of two, a copy of
-        // the model for free; the gradient sums over the copies.
+        // Scale invariance (SIM): each view is also seen darkened by powers of two, a cheap
+        // stand-in for more models; the gradient sums over the copies.
         let copies = p.scales.max(1);
         let mut batch = Array4::<f32>::zeros((p.samples * copies, 3, FACE_SIZE, FACE_SIZE));
         for (k, (rs, view)) in views.iter().enumerate() {
