@@ -2,7 +2,10 @@
 
 use ndarray::{Array2, Array4, ArrayView4, Axis};
 
+use crate::align::FACE_SIZE;
+use crate::geometry::Rect;
 use crate::models::{FACERES_SURROGATE, ModelStore, SURROGATES};
+use crate::planes::region_planes;
 use crate::recognise::GradientGraph;
 use crate::{Error, Result};
 
@@ -16,11 +19,14 @@ const WEIGHT_TEMPERATURE: f32 = 0.1;
 /// Where the decoy faces live in the model folder: aligned 112×112 crops (models/README.md).
 const DECOY_DIR: &str = "decoys";
 
-/// What the cloak steers each surrogate's embedding by: away from `own` (the clean face's
-/// embedding, 1×D), and toward `decoy` (a unit vector) with weight `pull`.
+/// What each surrogate's cosine is taken to, fixed for a face (1×D each): its clean embedding,
+/// or with a decoy, unit(clean) − pull·decoy, since cos(e, own) − pull·cos(e, decoy) is
+/// cos(e, that) times a constant, so one pass of the graph gives its gradient.
 pub(super) struct Targets {
-    pub own: Vec<Array2<f32>>,
-    pub decoy: Option<(Vec<Array2<f32>>, f32)>,
+    aim: Vec<Array2<f32>>,
+    /// With a decoy, the clean embeddings as unit vectors: the graph's loss is then not the
+    /// cosine to the clean face the weights are about.
+    own: Option<Vec<Array2<f32>>>,
 }
 
 pub(super) struct Ensemble {
@@ -69,8 +75,12 @@ impl Ensemble {
     /// person is pulled toward the same other identity.
     pub(super) fn targets(&mut self, own: Vec<Array2<f32>>, pull: f32) -> Result<Targets> {
         if pull <= 0.0 {
-            return Ok(Targets { own, decoy: None });
+            return Ok(Targets {
+                aim: own,
+                own: None,
+            });
         }
+        let own: Vec<Array2<f32>> = own.into_iter().map(unit_rows).collect();
         if self.decoys.is_none() {
             let faces = load_decoys(&self.store)?;
             self.decoys = Some(
@@ -85,19 +95,20 @@ impl Ensemble {
         let likeness = |d: usize| -> f32 {
             own.iter()
                 .zip(decoys)
-                .map(|(o, e)| unit_rows(o.clone()).row(0).dot(&e.row(d)))
+                .map(|(o, e)| o.row(0).dot(&e.row(d)))
                 .sum()
         };
         let best = (0..count)
             .min_by(|&a, &b| likeness(a).total_cmp(&likeness(b)))
             .expect("at least one decoy");
-        let decoy = decoys
+        let aim = own
             .iter()
-            .map(|e| e.row(best).to_owned().insert_axis(Axis(0)))
+            .zip(decoys)
+            .map(|(o, e)| o - &(&e.row(best).insert_axis(Axis(0)) * pull))
             .collect();
         Ok(Targets {
-            own,
-            decoy: Some((decoy, pull)),
+            aim,
+            own: Some(own),
         })
     }
 
@@ -113,13 +124,7 @@ impl Ensemble {
         let n = batch.shape()[0];
         let mut total = Array4::<f32>::zeros(batch.raw_dim());
         for (i, graph) in self.graphs[..self.active].iter_mut().enumerate() {
-            let own = &targets.own[i];
-            // cos(e, own) − pull·cos(e, decoy) is cos(e, own − pull·decoy) times a constant
-            // once both are unit vectors, so one pass of the graph gives its gradient.
-            let aim = match &targets.decoy {
-                Some((decoy, pull)) => unit_rows(own.clone()) - &(&decoy[i] * *pull),
-                None => own.clone(),
-            };
+            let aim = &targets.aim[i];
             let aim = Array2::from_shape_fn((n, aim.ncols()), |(_, j)| aim[[0, j]]);
             let out = graph.eval(batch, aim.view())?;
             let norm = out
@@ -130,10 +135,8 @@ impl Ensemble {
                 .sqrt()
                 .max(1e-12);
             let threshold = graph.info.match_threshold.unwrap_or(0.3);
-            // The graph's loss is the cosine to its target; with a decoy that is no longer the
-            // cosine to the clean face the weights are about.
-            let likeness = match &targets.decoy {
-                Some(_) => unit_rows(out.embedding).dot(&unit_rows(own.clone()).t()),
+            let likeness = match &targets.own {
+                Some(own) => unit_rows(out.embedding).dot(&own[i].t()),
                 None => out.loss.insert_axis(Axis(1)),
             };
             let margin = likeness.mean().unwrap_or(1.0) - (threshold - SAFETY_MARGIN);
@@ -181,20 +184,25 @@ fn load_decoys(store: &ModelStore) -> Result<Array4<f32>> {
             reason: "no decoy faces (*.png)".into(),
         });
     }
-    let mut faces = Array4::<f32>::zeros((files.len(), 3, 112, 112));
+    let side = FACE_SIZE as u32;
+    let mut faces = Array4::<f32>::zeros((files.len(), 3, FACE_SIZE, FACE_SIZE));
     for (k, file) in files.iter().enumerate() {
         let img = crate::io::load_rgb(file)?;
-        if img.dimensions() != (112, 112) {
+        if img.dimensions() != (side, side) {
             return Err(Error::ModelShape {
                 path: file.clone(),
                 reason: "a decoy face must be an aligned 112×112 crop".into(),
             });
         }
-        for (x, y, px) in img.enumerate_pixels() {
-            for c in 0..3 {
-                faces[[k, c, y as usize, x as usize]] = f32::from(px[c]) / 255.0;
-            }
-        }
+        let whole = Rect {
+            x: 0,
+            y: 0,
+            w: side,
+            h: side,
+        };
+        faces
+            .index_axis_mut(Axis(0), k)
+            .assign(&region_planes(&img, whole));
     }
     Ok(faces)
 }

@@ -70,13 +70,10 @@ pub fn frontier(r: &EvalReport) -> RgbImage {
                 ("sans-serif", 14).into_font().color(&RGBColor(30, 110, 50)),
             )));
             let colours = [RGBColor(200, 40, 40), RGBColor(40, 90, 200)];
-            let baseline = r.unprotected.iter().find(|(u, _)| *u == up).map(|(_, b)| b);
             for (j, judge) in JUDGES.iter().enumerate() {
                 let colour = colours[j % colours.len()];
-                let none = baseline
-                    .and_then(|b| b.iter().find(|x| x.judge == judge.name))
-                    .map(|x| 100.0 * x.protection.rank1);
-                if let Some(y) = none {
+                let none = rank1(r, "unprotected", up, judge.name, Purifier::None);
+                if let Some(y) = none.map(|v| 100.0 * v) {
                     let _ = chart.draw_series(std::iter::once(PathElement::new(
                         vec![(x_min.max(0.0), y), (100.0, y)],
                         colour.mix(0.6).stroke_width(1),

@@ -529,7 +529,8 @@ fn visibility_photos(store: &ModelStore, opts: &EvalOptions) -> Result<(Vec<Phot
     Ok((faces, contact_sheet(&rows)))
 }
 
-/// Rank-1 protection of one variant at one enlargement, judge and purifier.
+/// Rank-1 protection of one variant (or `unprotected`, the no-cloak baseline) at one
+/// enlargement, judge and purifier.
 pub fn rank1(
     r: &EvalReport,
     variant: &str,
@@ -537,11 +538,15 @@ pub fn rank1(
     judge: &str,
     purifier: Purifier,
 ) -> Option<f64> {
-    r.results
-        .iter()
-        .find(|v| v.variant == variant && v.upscale == upscale)?
-        .protection
-        .iter()
+    let rows = if variant == "unprotected" {
+        &r.unprotected.iter().find(|(u, _)| *u == upscale)?.1
+    } else {
+        &r.results
+            .iter()
+            .find(|v| v.variant == variant && v.upscale == upscale)?
+            .protection
+    };
+    rows.iter()
         .find(|j| j.judge == judge && j.purifier == purifier)
         .map(|j| j.protection.rank1)
 }
