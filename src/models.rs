@@ -4,14 +4,14 @@ use std::path::{Path, PathBuf};
 
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result, runtime};
 
 /// Set this to a folder of model files to override every other location.
 pub const MODELS_ENV: &str = "FACECLOAK_MODELS";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Finds face boxes.
@@ -38,6 +38,9 @@ pub struct ModelInfo {
     /// Cosine similarity at or above which two faces count as the same person: the equal-error
     /// threshold measured by `examples/calibrate.rs` on `../shared/faces` (517 faces, 89 people).
     pub match_threshold: Option<f32>,
+    /// Only the evaluation loads it (its weights' licence allows research use): never a
+    /// surrogate, never in the local check, never shipped.
+    pub evaluation_only: bool,
 }
 
 pub const DETECTOR: ModelInfo = ModelInfo {
@@ -48,6 +51,7 @@ pub const DETECTOR: ModelInfo = ModelInfo {
     grad_file: None,
     embedding_dim: None,
     match_threshold: None,
+    evaluation_only: false,
 };
 
 pub const LANDMARKS: ModelInfo = ModelInfo {
@@ -58,9 +62,13 @@ pub const LANDMARKS: ModelInfo = ModelInfo {
     grad_file: None,
     embedding_dim: None,
     match_threshold: None,
+    evaluation_only: false,
 };
 
-pub const SURROGATES: [ModelInfo; 2] = [
+/// Every face recogniser FaceCloak has, each with a gradient graph, so any of them can be a
+/// surrogate of a cloak (`Params::surrogates` says which) and the evaluation can hold each out in
+/// turn. The roles say what the shipped modes do with them.
+pub const RECOGNISERS: [ModelInfo; 7] = [
     ModelInfo {
         name: "mobilefacenet",
         file: "mobilefacenet.onnx",
@@ -69,6 +77,7 @@ pub const SURROGATES: [ModelInfo; 2] = [
         grad_file: Some("mobilefacenet.grad.onnx"),
         embedding_dim: Some(512),
         match_threshold: Some(0.202),
+        evaluation_only: false,
     },
     ModelInfo {
         name: "mobileface",
@@ -78,45 +87,78 @@ pub const SURROGATES: [ModelInfo; 2] = [
         grad_file: Some("mobileface.grad.onnx"),
         embedding_dim: Some(256),
         match_threshold: Some(0.178),
+        evaluation_only: false,
     },
-];
-
-/// Recognisers kept out of every optimisation path: they only measure how well a cloak transfers
-/// to models it never saw. Two architectures, so one judge's blind spot does not flatter a cloak.
-pub const JUDGES: [ModelInfo; 2] = [
     ModelInfo {
         name: "faceres",
         file: "faceres.onnx",
-        role: Role::Judge,
-        summary: "HSE FaceRes (MobileNet, 224×224 inside), 1024-d; held out of the ensemble",
-        grad_file: None,
+        role: Role::Surrogate,
+        summary: "HSE FaceRes (MobileNet, 224×224 inside), 1024-d",
+        grad_file: Some("faceres.grad.onnx"),
         embedding_dim: Some(1024),
         match_threshold: Some(0.520),
+        evaluation_only: false,
     },
     ModelInfo {
         name: "facenet",
         file: "facenet.onnx",
-        role: Role::Judge,
-        summary: "FaceNet Inception-ResNet-v1 (CASIA-WebFace, 160×160 inside), 512-d; held out of the ensemble",
-        grad_file: None,
+        role: Role::Surrogate,
+        summary: "FaceNet Inception-ResNet-v1 (CASIA-WebFace, 160×160 inside), 512-d",
+        grad_file: Some("facenet.grad.onnx"),
         embedding_dim: Some(512),
         match_threshold: Some(0.442),
+        evaluation_only: false,
+    },
+    ModelInfo {
+        name: "facenet-ms",
+        file: "facenet-ms.onnx",
+        role: Role::Surrogate,
+        summary: "FaceNet Inception-ResNet-v1 (MS-Celeb-1M, Keras, 160×160 inside), 128-d",
+        grad_file: Some("facenet-ms.grad.onnx"),
+        embedding_dim: Some(128),
+        match_threshold: Some(0.328),
+        evaluation_only: false,
+    },
+    ModelInfo {
+        name: "mobilefacenet-ms1m",
+        file: "mobilefacenet-ms1m.onnx",
+        role: Role::Surrogate,
+        summary: "sirius-ai MobileFaceNet (PReLU, MS1M), 192-d",
+        grad_file: Some("mobilefacenet-ms1m.grad.onnx"),
+        embedding_dim: Some(192),
+        match_threshold: Some(0.300),
+        evaluation_only: false,
+    },
+    ModelInfo {
+        name: "insightface-mbf",
+        file: "insightface-mbf.onnx",
+        role: Role::Judge,
+        summary: "InsightFace MobileFaceNet (ArcFace, WebFace600K), 512-d; evaluation only",
+        grad_file: None,
+        embedding_dim: Some(512),
+        match_threshold: Some(0.145),
+        evaluation_only: true,
     },
 ];
 
-/// FaceRes as a third surrogate, for the leave-one-out experiment (knob `faceres`): its gradient
-/// graph is built where it is used (`models/build --local`), and with it in the ensemble only
-/// FaceNet is still held out.
-pub const FACERES_SURROGATE: ModelInfo = ModelInfo {
-    role: Role::Surrogate,
-    grad_file: Some("faceres.grad.onnx"),
-    summary: "HSE FaceRes as a surrogate (experiment only)",
-    ..JUDGES[0]
-};
+/// The recognisers the shipped modes optimise against.
+pub fn surrogates() -> impl Iterator<Item = &'static ModelInfo> {
+    RECOGNISERS.iter().filter(|r| r.role == Role::Surrogate)
+}
 
-/// Every recogniser: the surrogates, then the held-out judges.
+/// The recognisers the shipped modes never optimise against: they only measure transfer.
+pub fn judges() -> impl Iterator<Item = &'static ModelInfo> {
+    RECOGNISERS.iter().filter(|r| r.role == Role::Judge)
+}
+
+/// Every recogniser, in [`RECOGNISERS`] order.
 pub fn recognisers() -> Vec<&'static ModelInfo> {
-    SURROGATES.iter().chain(JUDGES.iter()).collect()
+    RECOGNISERS.iter().collect()
+}
+
+/// The index of a recogniser in [`RECOGNISERS`], by name.
+pub fn recogniser_index(name: &str) -> Option<usize> {
+    RECOGNISERS.iter().position(|r| r.name == name)
 }
 
 /// Every shipped model, in the order `facecloak models` lists them.

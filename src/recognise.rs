@@ -12,20 +12,46 @@ use crate::{Error, Result};
 pub struct Recogniser {
     pub info: &'static ModelInfo,
     session: Session,
+    /// Set when the plain model is not installed and its gradient graph (which also gives the
+    /// embedding) stands in: the app ships only gradient graphs of the large surrogates.
+    target_dim: Option<usize>,
 }
 
 impl Recogniser {
     pub fn new(store: &ModelStore, info: &'static ModelInfo) -> Result<Self> {
-        let session = store.session(info.file)?;
-        check_face_input(&session, store, info.file)?;
-        Ok(Self { info, session })
+        let (file, target_dim) = match info.grad_file {
+            Some(grad) if !store.path(info.file).is_file() && store.path(grad).is_file() => {
+                (grad, Some(info.embedding_dim.unwrap_or(1)))
+            }
+            _ => (info.file, None),
+        };
+        let session = store.session(file)?;
+        check_face_input(&session, store, file)?;
+        Ok(Self {
+            info,
+            session,
+            target_dim,
+        })
+    }
+
+    /// Whether this recogniser's model (or its gradient graph) is installed.
+    pub fn installed(store: &ModelStore, info: &ModelInfo) -> bool {
+        store.path(info.file).is_file() || info.grad_file.is_some_and(|g| store.path(g).is_file())
     }
 
     pub fn embed(&mut self, faces: ArrayView4<f32>) -> Result<Array2<f32>> {
-        let outputs = self
-            .session
-            .run(ort::inputs!["image" => TensorRef::from_array_view(faces)?])?;
-        Ok(outputs[0]
+        let image = TensorRef::from_array_view(faces)?;
+        let outputs = match self.target_dim {
+            None => self.session.run(ort::inputs!["image" => image])?,
+            Some(dim) => {
+                let dummy = Array2::<f32>::ones((faces.shape()[0], dim));
+                self.session.run(ort::inputs![
+                    "image" => image,
+                    "target" => TensorRef::from_array_view(dummy.view())?,
+                ])?
+            }
+        };
+        Ok(outputs["embedding"]
             .try_extract_array::<f32>()?
             .into_dimensionality::<Ix2>()?
             .to_owned())

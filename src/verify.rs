@@ -1,6 +1,6 @@
-//! The local check after cloaking: does each recogniser this project has (the surrogates the cloak
-//! was optimised against, and the held-out judges it never saw) still match the cloaked face to
-//! the original? A cheap stand-in for "a clean photo of you still finds this one", shown to users
+//! The local check after cloaking: does each recogniser installed here (all of them surrogates the
+//! shipped cloak is optimised against; the evaluation-only judge is left out) still match the
+//! cloaked face to the original? A cheap stand-in for "a clean photo of you still finds this one", shown to users
 //! per face in plain words; the evaluation measures the real thing against a gallery.
 
 use image::RgbImage;
@@ -34,7 +34,7 @@ impl Verifier {
     pub fn new(store: &ModelStore) -> Result<Self> {
         let recognisers = recognisers()
             .into_iter()
-            .filter(|info| store.path(info.file).is_file())
+            .filter(|info| !info.evaluation_only && Recogniser::installed(store, info))
             .map(|info| Recogniser::new(store, info))
             .collect::<Result<_>>()?;
         Ok(Self { recognisers })

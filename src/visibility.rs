@@ -5,12 +5,12 @@
 
 use image::RgbImage;
 use image::imageops::{FilterType, crop_imm, resize};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ssimulacra2::{ColorPrimaries, Rgb, TransferCharacteristic, compute_frame_ssimulacra2};
 
 use crate::geometry::Rect;
 
-/// Long side of a photo as a feed shows it.
+/// Long side of a photo as a feed shows it: larger photos are judged scaled down to it.
 pub const DISPLAY_LONG_SIDE: f32 = 1080.0;
 
 /// Largest side of the window judged at 100 %: a screen shows about this much of a face when a
@@ -22,9 +22,10 @@ pub const FULL_WINDOW: u32 = 512;
 pub const FACE_PADDING: f32 = 0.2;
 
 /// How visible a cloak is on one face.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct FaceQuality {
-    /// SSIMULACRA2 of the padded face box with the photo scaled to a 1080 px long side.
+    /// SSIMULACRA2 of the padded face box at feed size: the photo scaled down to a 1080 px long
+    /// side, small photos enlarged to 480 px ([`display_scale`]).
     pub display: f64,
     /// SSIMULACRA2 of the padded face box at 100 % (its middle [`FULL_WINDOW`] px on a big face).
     pub full: f64,
@@ -48,8 +49,31 @@ pub fn rating(score: f64) -> &'static str {
     }
 }
 
-/// Scale at which a `width`×`height` photo is shown in a feed.
+/// A photo whose long side is shorter is judged enlarged to it ([`display_scale`]).
+pub const SMALLEST_DISPLAY_SIDE: f32 = 480.0;
+
+/// Scale at which a `width`×`height` photo is judged as a feed shows it. A phone shows a photo
+/// about 12° wide (a 65 mm screen at 30 cm), so a photo pixel of a 750 px photo spans about one
+/// minute of arc, less than a desktop screen's pixel at arm's length (about 1.5'), the viewing
+/// SSIMULACRA2 was calibrated for: such photos are judged at their own size. Larger photos are
+/// judged scaled down to a 1080 px long side (their pixels span less still), and only photos
+/// under 480 px, whose pixels a phone draws larger than that, are enlarged, to 480 px. Before
+/// round six every photo was enlarged to 1080 px, which judged a 750 px photo as through a
+/// magnifier (docs/evaluation.md).
 pub fn display_scale(width: u32, height: u32) -> f32 {
+    let long = width.max(height).max(1) as f32;
+    if long > DISPLAY_LONG_SIDE {
+        DISPLAY_LONG_SIDE / long
+    } else if long < SMALLEST_DISPLAY_SIDE {
+        SMALLEST_DISPLAY_SIDE / long
+    } else {
+        1.0
+    }
+}
+
+/// The yardstick before round six: photos smaller than 1080 px enlarged to it before scoring.
+/// Kept so the evaluation can show what changed.
+pub fn enlarged_display_scale(width: u32, height: u32) -> f32 {
     DISPLAY_LONG_SIDE / width.max(height).max(1) as f32
 }
 

@@ -65,7 +65,17 @@ fn cloak_writes_outputs_prints_json_records_and_check_reads_them() {
         .iter()
         .map(|m| m["model"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["mobilefacenet", "mobileface", "faceres", "facenet"]);
+    assert_eq!(
+        names,
+        [
+            "mobilefacenet",
+            "mobileface",
+            "faceres",
+            "facenet",
+            "facenet-ms",
+            "mobilefacenet-ms1m"
+        ]
+    );
     let ssim = report["ssim"].as_f64().unwrap();
     assert!(ssim > 0.9 && ssim < 1.0, "SSIM {ssim}");
 }

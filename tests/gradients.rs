@@ -1,17 +1,21 @@
-//! Each surrogate's gradient graph must agree with its plain model and with finite differences:
-//! the shipped two, and FaceRes (the leave-one-out experiment's third, whose graph has the ×2
-//! bilinear Resize backward rule).
+//! Every recogniser's gradient graph must agree with its plain model and with finite differences
+//! (between them they exercise every backward rule: PReLU and depthwise convolutions, FaceRes's
+//! ×2 bilinear Resize, the FaceNets' 112 → 160 Resize, prewhitening, max pooling and
+//! concatenation).
 
 mod common;
 
 use common::{Rng, aligned_face, batch, fixture, store};
 use facecloak::detect::Detector;
-use facecloak::models::{FACERES_SURROGATE, ModelInfo, SURROGATES};
+use facecloak::models::{ModelInfo, RECOGNISERS};
 use facecloak::recognise::{GradientGraph, Recogniser, cosine};
 use ndarray::{Array4, Axis};
 
 fn surrogates() -> Vec<&'static ModelInfo> {
-    SURROGATES.iter().chain([&FACERES_SURROGATE]).collect()
+    RECOGNISERS
+        .iter()
+        .filter(|r| r.grad_file.is_some())
+        .collect()
 }
 
 fn faces() -> Array4<f32> {

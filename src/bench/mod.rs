@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::align::{face_transform, warp_face};
 use crate::cloak::{Cloaker, Mode};
 use crate::detect::Detector;
-use crate::models::{ModelStore, SURROGATES};
+use crate::models::{ModelStore, surrogates};
 use crate::output::{WriteOptions, encode, output_format};
 use crate::recognise::GradientGraph;
 
@@ -50,7 +50,7 @@ pub fn run(photo: &Path, modes: &[Mode], faces: usize) -> crate::Result<serde_js
     let crop = warp_face(&decoded.rgb, &face_transform(&face.five)).insert_axis(Axis(0));
     let pair = ndarray::concatenate(Axis(0), &[crop.view(), crop.view()]).expect("same shapes");
     let mut per_model = serde_json::Map::new();
-    for info in &SURROGATES {
+    for info in surrogates() {
         let mut g = GradientGraph::new(&store, info)?;
         let dim = info.embedding_dim.unwrap_or(1);
         let mut time = |batch: &ndarray::Array4<f32>| -> crate::Result<f64> {

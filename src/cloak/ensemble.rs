@@ -4,7 +4,7 @@ use ndarray::{Array2, Array4, ArrayView4, Axis};
 
 use crate::align::FACE_SIZE;
 use crate::geometry::Rect;
-use crate::models::{FACERES_SURROGATE, ModelStore, SURROGATES};
+use crate::models::{ModelStore, RECOGNISERS};
 use crate::planes::region_planes;
 use crate::recognise::GradientGraph;
 use crate::{Error, Result};
@@ -12,9 +12,6 @@ use crate::{Error, Result};
 /// How far below each surrogate's match threshold the optimiser aims, so the cloak survives
 /// re-encoding and resizing.
 const SAFETY_MARGIN: f32 = 0.15;
-
-/// How sharply the ensemble weights favour the surrogate furthest above its match threshold.
-const WEIGHT_TEMPERATURE: f32 = 0.1;
 
 /// Where the decoy faces live in the model folder: aligned 112×112 crops (models/README.md).
 const DECOY_DIR: &str = "decoys";
@@ -30,44 +27,65 @@ pub(super) struct Targets {
 }
 
 pub(super) struct Ensemble {
-    /// The surrogates, then the experiment's FaceRes once a face has asked for it (kept loaded,
-    /// so variants that alternate do not load it again).
-    graphs: Vec<GradientGraph>,
-    /// How many of `graphs` the current face uses.
-    active: usize,
-    /// The decoy faces' embeddings under every graph, once a face has asked for a decoy.
-    decoys: Option<Vec<Array2<f32>>>,
+    /// Gradient graphs by [`RECOGNISERS`] index, each loaded the first time a face asks for it
+    /// and kept, so variants that alternate do not load it again.
+    graphs: Vec<Option<GradientGraph>>,
+    /// The recognisers the current face is optimised against, as indices.
+    active: Vec<usize>,
+    /// The decoy faces' embeddings under each recogniser, once a face has asked for a decoy.
+    decoys: Vec<Option<Array2<f32>>>,
     store: ModelStore,
 }
 
 impl Ensemble {
-    pub(super) fn new(store: &ModelStore) -> Result<Self> {
-        let graphs: Vec<GradientGraph> = SURROGATES
-            .iter()
-            .map(|info| GradientGraph::new(store, info))
-            .collect::<Result<_>>()?;
-        Ok(Self {
-            active: graphs.len(),
-            graphs,
-            decoys: None,
+    /// An ensemble with the graphs of `mask` loaded (a missing file is an error now, not at the
+    /// first face).
+    pub(super) fn new(store: &ModelStore, mask: u32) -> Result<Self> {
+        let mut e = Self {
+            graphs: RECOGNISERS.iter().map(|_| None).collect(),
+            active: Vec::new(),
+            decoys: RECOGNISERS.iter().map(|_| None).collect(),
             store: store.clone(),
-        })
+        };
+        e.use_set(mask)?;
+        Ok(e)
     }
 
-    /// Adds FaceRes to the surrogates, or takes it out again (the `faceres` experiment).
-    pub(super) fn with_faceres(&mut self, on: bool) -> Result<()> {
-        if on && self.graphs.len() == SURROGATES.len() {
-            self.graphs
-                .push(GradientGraph::new(&self.store, &FACERES_SURROGATE)?);
-            self.decoys = None;
+    /// Optimises against the recognisers of `mask` from now on (bit i: `RECOGNISERS[i]`).
+    pub(super) fn use_set(&mut self, mask: u32) -> Result<()> {
+        self.active = (0..RECOGNISERS.len())
+            .filter(|i| mask & (1 << i) != 0)
+            .collect();
+        if self.active.is_empty() {
+            return Err(Error::ModelShape {
+                path: self.store.dir().to_path_buf(),
+                reason: "a cloak needs at least one surrogate recogniser".into(),
+            });
         }
-        self.active = SURROGATES.len() + usize::from(on);
+        for &i in &self.active {
+            if self.graphs[i].is_none() {
+                self.graphs[i] = Some(GradientGraph::new(&self.store, &RECOGNISERS[i])?);
+            }
+        }
         Ok(())
+    }
+
+    /// How many recognisers the current face is optimised against.
+    pub(super) fn len(&self) -> usize {
+        self.active.len()
+    }
+
+    fn graph(&mut self, i: usize) -> &mut GradientGraph {
+        self.graphs[i].as_mut().expect("loaded by use_set")
     }
 
     /// Embeddings of aligned faces under every active surrogate.
     pub(super) fn embed(&mut self, faces: ArrayView4<f32>) -> Result<Vec<Array2<f32>>> {
-        embed_with(&mut self.graphs[..self.active], faces)
+        let active = self.active.clone();
+        active
+            .into_iter()
+            .map(|i| embed_with(self.graph(i), faces))
+            .collect()
     }
 
     /// The targets for a face whose clean embeddings are `own`: with `pull > 0`, the decoy
@@ -81,20 +99,21 @@ impl Ensemble {
             });
         }
         let own: Vec<Array2<f32>> = own.into_iter().map(unit_rows).collect();
-        if self.decoys.is_none() {
-            let faces = load_decoys(&self.store)?;
-            self.decoys = Some(
-                embed_with(&mut self.graphs, faces.view())?
-                    .into_iter()
-                    .map(unit_rows)
-                    .collect(),
-            );
+        let active = self.active.clone();
+        for &i in &active {
+            if self.decoys[i].is_none() {
+                let faces = load_decoys(&self.store)?;
+                self.decoys[i] = Some(unit_rows(embed_with(self.graph(i), faces.view())?));
+            }
         }
-        let decoys = &self.decoys.as_ref().expect("just filled")[..self.active];
+        let decoys: Vec<&Array2<f32>> = active
+            .iter()
+            .map(|&i| self.decoys[i].as_ref().expect("just filled"))
+            .collect();
         let count = decoys[0].nrows();
         let likeness = |d: usize| -> f32 {
             own.iter()
-                .zip(decoys)
+                .zip(&decoys)
                 .map(|(o, e)| o.row(0).dot(&e.row(d)))
                 .sum()
         };
@@ -103,7 +122,7 @@ impl Ensemble {
             .expect("at least one decoy");
         let aim = own
             .iter()
-            .zip(decoys)
+            .zip(&decoys)
             .map(|(o, e)| o - &(&e.row(best).insert_axis(Axis(0)) * pull))
             .collect();
         Ok(Targets {
@@ -112,19 +131,26 @@ impl Ensemble {
         })
     }
 
-    /// d(weighted loss)/d(crops) for a batch of views of one face: each surrogate's loss is its
-    /// cosine to the clean face, less `pull` times its cosine to the decoy.
+    /// d(weighted loss)/d(crops) for a batch of views of one face, over the active surrogates at
+    /// positions `members`: each surrogate's loss is its cosine to the clean face, less `pull`
+    /// times its cosine to the decoy.
     /// Each surrogate's gradient is normalised so none dominates by scale; the one that still
-    /// recognises the face best (relative to its threshold) gets the most weight.
+    /// recognises the face best (relative to its threshold) gets the most weight, the more so
+    /// the lower `temperature` (in cosine units).
     pub(super) fn gradient(
         &mut self,
         batch: ArrayView4<f32>,
         targets: &Targets,
+        members: &[usize],
+        temperature: f32,
     ) -> Result<Array4<f32>> {
         let n = batch.shape()[0];
         let mut total = Array4::<f32>::zeros(batch.raw_dim());
-        for (i, graph) in self.graphs[..self.active].iter_mut().enumerate() {
-            let aim = &targets.aim[i];
+        for &k in members {
+            let graph = self.graphs[self.active[k]]
+                .as_mut()
+                .expect("loaded by use_set");
+            let aim = &targets.aim[k];
             let aim = Array2::from_shape_fn((n, aim.ncols()), |(_, j)| aim[[0, j]]);
             let out = graph.eval(batch, aim.view())?;
             let norm = out
@@ -136,26 +162,21 @@ impl Ensemble {
                 .max(1e-12);
             let threshold = graph.info.match_threshold.unwrap_or(0.3);
             let likeness = match &targets.own {
-                Some(own) => unit_rows(out.embedding).dot(&own[i].t()),
+                Some(own) => unit_rows(out.embedding).dot(&own[k].t()),
                 None => out.loss.insert_axis(Axis(1)),
             };
             let margin = likeness.mean().unwrap_or(1.0) - (threshold - SAFETY_MARGIN);
-            let weight = (margin / WEIGHT_TEMPERATURE).clamp(-4.0, 4.0).exp();
+            let weight = (margin / temperature.max(1e-3)).clamp(-4.0, 4.0).exp();
             total.scaled_add(weight / norm, &out.grad);
         }
         Ok(total)
     }
 }
 
-fn embed_with(graphs: &mut [GradientGraph], faces: ArrayView4<f32>) -> Result<Vec<Array2<f32>>> {
-    graphs
-        .iter_mut()
-        .map(|g| {
-            let dim = g.info.embedding_dim.unwrap_or(1);
-            let dummy = Array2::<f32>::ones((faces.shape()[0], dim));
-            Ok(g.eval(faces, dummy.view())?.embedding)
-        })
-        .collect()
+fn embed_with(g: &mut GradientGraph, faces: ArrayView4<f32>) -> Result<Array2<f32>> {
+    let dim = g.info.embedding_dim.unwrap_or(1);
+    let dummy = Array2::<f32>::ones((faces.shape()[0], dim));
+    Ok(g.eval(faces, dummy.view())?.embedding)
 }
 
 fn unit_rows(mut m: Array2<f32>) -> Array2<f32> {

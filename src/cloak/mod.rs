@@ -16,6 +16,7 @@ mod fit;
 mod grid;
 mod optimise;
 mod params;
+mod sense;
 mod views;
 
 use std::sync::atomic::AtomicBool;
@@ -64,6 +65,9 @@ impl CloakedPhoto {
     }
 }
 
+/// How far a checkpoint may grow a change the floor would allow more of.
+const MAX_GROWTH: f32 = 2.0;
+
 /// Face `i` of a photo uses seed `seed ^ i·φ`, so a photo's result depends only on the seed,
 /// whichever worker cloaks which face.
 pub fn face_seed(seed: u64, i: usize) -> u64 {
@@ -76,9 +80,11 @@ pub struct Cloaker {
 }
 
 impl Cloaker {
+    /// A cloaker with the shipped modes' surrogates loaded; a face whose `Params` ask for others
+    /// loads those when it is cloaked.
     pub fn new(store: &ModelStore) -> Result<Self> {
         Ok(Self {
-            ensemble: ensemble::Ensemble::new(store)?,
+            ensemble: ensemble::Ensemble::new(store, params::shipped_surrogates())?,
         })
     }
 
@@ -124,7 +130,7 @@ impl Cloaker {
             params.max_change,
             params.texture_floor,
         );
-        self.ensemble.with_faceres(params.faceres)?;
+        self.ensemble.use_set(params.surrogates)?;
         // The recognisers see the face as the optimiser does: through the working grid.
         let base = Resampler::new(&to_work, grid.rect());
         let originals = self
@@ -134,29 +140,45 @@ impl Cloaker {
 
         let problem = optimise::Problem {
             x0: &x0w,
-            budget: &budget,
             to_face: to_work,
             rect: grid.rect(),
             targets: &targets,
         };
-        let mut rng = views::SplitMix(seed);
-        let delta_w = optimise::optimise(&mut self.ensemble, &problem, params, &mut rng, stop)?;
-        let mut change = Change::new(grid, delta_w);
-
         // Quality is judged on a copy of the region alone: copying a 24 MP photo for every
         // trial would dominate memory and time.
         let sub =
             image::imageops::crop_imm(photo, region.x, region.y, region.w, region.h).to_image();
         let local_face = within(bbox_rect(&face.bbox, photo.width(), photo.height()), region);
-        let fitted = fit::fit_quality(
-            &fit::Target {
-                original: &sub,
-                face: local_face,
-                photo_size: photo.dimensions(),
-                floor: params.min_quality,
-            },
-            &change,
-        );
+        let target = fit::Target {
+            original: &sub,
+            face: local_face,
+            photo_size: photo.dimensions(),
+            floor: params.min_quality,
+        };
+        let mut rng = views::SplitMix(seed);
+        let mut descent = optimise::Descent::new(&x0w, budget);
+        // The budget is resized at each checkpoint; the last stretch runs to the end unresized.
+        let mut from = 0;
+        let checkpoints = optimise::checkpoints(params.steps, params.adapt);
+        for at in checkpoints.into_iter().map(Some).chain([None]) {
+            let to = at.unwrap_or(params.steps);
+            descent.run(
+                &mut self.ensemble,
+                &problem,
+                params,
+                &mut rng,
+                stop,
+                from..to,
+            )?;
+            from = to;
+            if at.is_some() {
+                let so_far = Change::new(grid.clone(), descent.delta.clone());
+                let k = fit::Scorer::new(&target).share(&so_far, MAX_GROWTH);
+                descent.rescale(k, &x0w, params);
+            }
+        }
+        let mut change = Change::new(grid, descent.delta);
+        let fitted = fit::fit_quality(&target, &change);
         change.scale(fitted.kept);
         Ok(FaceResult {
             change,

@@ -1,21 +1,20 @@
-//! The descent itself: projected, momentum-smoothed steps on the working grid.
+//! The descent itself: projected steps on the working grid, within a budget the visibility floor
+//! resizes as it goes.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use ndarray::{Array2, Array3, Array4, Axis, s};
+use ndarray::{Array2, Array3, Axis};
 
 use super::ensemble::{Ensemble, Targets};
 use super::params::Params;
-use super::views::{SplitMix, View, blur, gaussian, jitter, jpeg_roundtrip};
-use crate::align::FACE_SIZE;
+use super::sense;
+use super::views::{SplitMix, gaussian};
 use crate::geometry::{Rect, Similarity};
-use crate::warp::Resampler;
 use crate::{Error, Result};
 
 /// One face's problem, on the working grid.
 pub(super) struct Problem<'a> {
     pub x0: &'a Array3<f32>,
-    pub budget: &'a Array2<f32>,
     /// Working grid → crop.
     pub to_face: Similarity,
     pub rect: Rect,
@@ -23,83 +22,128 @@ pub(super) struct Problem<'a> {
     pub targets: &'a Targets,
 }
 
-/// Returns the perturbation (3×h×w on the working grid), within the budget and the pixel range.
-pub(super) fn optimise(
-    ensemble: &mut Ensemble,
-    problem: &Problem,
-    p: &Params,
-    rng: &mut SplitMix,
-    stop: &AtomicBool,
-) -> Result<Array3<f32>> {
-    let x0 = problem.x0;
-    let mut delta = Array3::<f32>::zeros(x0.raw_dim());
-    let mut velocity = Array3::<f32>::zeros(x0.raw_dim());
-    let step = p.rate * (3.0 / p.steps as f32).max(0.05);
-    // σ in working pixels: the knob is in crop pixels, and a working pixel is 1/scale of them.
-    let lowpass = p.lowpass / problem.to_face.scale();
-    // A smoothed perturbation moves only along smoothed gradients (the blur is its own
-    // adjoint), so the step is taken in the low-frequency space it is projected onto.
-    let sigma = p.smooth.max(p.lowpass) / problem.to_face.scale();
-    let kinds: &[View] = match p.views {
-        1 => &[View::Plain],
-        2 => &[View::Jpeg, View::Plain],
-        _ => &View::ALL,
-    };
-    for step_no in 0..p.steps {
-        if stop.load(Ordering::Relaxed) {
-            return Err(Error::Cancelled);
-        }
-        let x = (x0 + &delta).mapv(|v| v.clamp(0.0, 1.0));
-        let views: Vec<(Resampler, View)> = (0..p.samples)
-            .map(|k| {
-                let view = kinds[(step_no * p.samples + k) % kinds.len()];
-                let t = jitter(&problem.to_face, p.jitter, rng);
-                (Resampler::new(&t, problem.rect), view)
-            })
-            .collect();
-        // Scale invariance (SIM): each view is also seen darkened by powers of two, a cheap
-        // stand-in for more models; the gradient sums over the copies.
-        let copies = p.scales.max(1);
-        let mut batch = Array4::<f32>::zeros((p.samples * copies, 3, FACE_SIZE, FACE_SIZE));
-        for (k, (rs, view)) in views.iter().enumerate() {
-            let crop = match view {
-                View::Plain => rs.forward(x.view()),
-                View::Blurred => blur(&rs.forward(x.view())),
-                // Re-encoding is not differentiable: its gradient is taken as the identity's
-                // (BPDA), which still steers the cloak toward what survives a JPEG upload.
-                View::Jpeg => rs.forward(jpeg_roundtrip(&x, 70 + (rng.next() % 26) as u8).view()),
-            };
-            for i in 0..copies {
-                let dim = 0.5f32.powi(i as i32);
-                batch
-                    .slice_mut(s![k * copies + i, .., .., ..])
-                    .assign(&(&crop * dim));
-            }
-        }
-        let crop_grad = ensemble.gradient(batch.view(), problem.targets)?;
-        let mut grad = Array3::<f32>::zeros(x0.raw_dim());
-        for (k, (rs, view)) in views.iter().enumerate() {
-            let mut g = crop_grad.slice(s![k * copies, .., .., ..]).to_owned();
-            for i in 1..copies {
-                let dim = 0.5f32.powi(i as i32);
-                g.scaled_add(dim, &crop_grad.slice(s![k * copies + i, .., .., ..]));
-            }
-            let g = if *view == View::Blurred { blur(&g) } else { g };
-            rs.transpose_add(g.view(), &mut grad);
-        }
-        let grad = gaussian(&grad, sigma);
-        // Momentum on L1-normalised gradients (MI-FGSM): steps keep a direction that works
-        // across views instead of chasing each view's noise.
-        let l1 = grad.iter().map(|g| g.abs()).sum::<f32>() / grad.len() as f32;
-        velocity.mapv_inplace(|v| v * p.momentum);
-        velocity.scaled_add(1.0 / l1.max(1e-12), &grad);
-        descend(&mut delta, &velocity, problem.budget, x0, step, p);
-        if lowpass > 0.0 {
-            delta = gaussian(&delta, lowpass);
-            project(&mut delta, problem.budget, x0, peak(p));
+/// The descent's state, so it can stop between steps, have its budget resized to what the
+/// visibility floor allows, and go on.
+pub(super) struct Descent {
+    /// The perturbation (3×h×w on the working grid), within the budget and the pixel range.
+    pub delta: Array3<f32>,
+    velocity: Array3<f32>,
+    /// Variance tuning's correction: the mean gradient around the last point, less its own.
+    variance: Array3<f32>,
+    /// Per-pixel budget (scaled with the change when the floor resizes it).
+    budget: Array2<f32>,
+}
+
+impl Descent {
+    pub(super) fn new(x0: &Array3<f32>, budget: Array2<f32>) -> Self {
+        Self {
+            delta: Array3::zeros(x0.raw_dim()),
+            velocity: Array3::zeros(x0.raw_dim()),
+            variance: Array3::zeros(x0.raw_dim()),
+            budget,
         }
     }
-    Ok(delta)
+
+    /// Scales the change and the budget by `k` (the share of the change the floor allows), so
+    /// the steps that follow optimise within the budget the face can take.
+    pub(super) fn rescale(&mut self, k: f32, x0: &Array3<f32>, p: &Params) {
+        self.delta.mapv_inplace(|d| d * k);
+        self.budget.mapv_inplace(|b| b * k);
+        project(&mut self.delta, &self.budget, x0, peak(p));
+    }
+
+    /// Runs steps `steps` of the `p.steps` of the schedule.
+    pub(super) fn run(
+        &mut self,
+        ensemble: &mut Ensemble,
+        problem: &Problem,
+        p: &Params,
+        rng: &mut SplitMix,
+        stop: &AtomicBool,
+        steps: std::ops::Range<usize>,
+    ) -> Result<()> {
+        let x0 = problem.x0;
+        let step = p.rate * (3.0 / p.steps as f32).max(0.05);
+        // σ in working pixels: the knob is in crop pixels, and a working pixel is 1/scale of them.
+        let lowpass = p.lowpass / problem.to_face.scale();
+        // A smoothed perturbation moves only along smoothed gradients (the blur is its own
+        // adjoint), so the step is taken in the low-frequency space it is projected onto.
+        let sigma = p.smooth.max(p.lowpass) / problem.to_face.scale();
+        for step_no in steps {
+            if stop.load(Ordering::Relaxed) {
+                return Err(Error::Cancelled);
+            }
+            let x = (x0 + &self.delta).mapv(|v| v.clamp(0.0, 1.0));
+            let here = sense::gradient_at(ensemble, problem, p, rng, &x, step_no)?;
+            let grad = if p.vt > 0 {
+                // Variance tuning (VMI, Wang & He 2021): the step also follows how the gradient
+                // changes around this point, measured at the last step, which favours changes
+                // that work for a neighbourhood of models rather than for these exact ones.
+                let tuned = &here + &self.variance;
+                let mut around = Array3::<f32>::zeros(x0.raw_dim());
+                for _ in 0..p.vt {
+                    let nearby = neighbour(&x, &self.budget, p.vt_radius, rng);
+                    around += &sense::gradient_at(ensemble, problem, p, rng, &nearby, step_no)?;
+                }
+                self.variance = around / p.vt as f32 - &here;
+                tuned
+            } else {
+                here
+            };
+            let grad = gaussian(&grad, sigma);
+            // Momentum on L1-normalised gradients (MI-FGSM): steps keep a direction that works
+            // across views instead of chasing each view's noise.
+            let l1 = grad.iter().map(|g| g.abs()).sum::<f32>() / grad.len() as f32;
+            self.velocity.mapv_inplace(|v| v * p.momentum);
+            self.velocity.scaled_add(1.0 / l1.max(1e-12), &grad);
+            descend(&mut self.delta, &self.velocity, &self.budget, x0, step, p);
+            if lowpass > 0.0 {
+                self.delta = gaussian(&self.delta, lowpass);
+                project(&mut self.delta, &self.budget, x0, peak(p));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The steps after which the descent stops to resize its budget to the visibility floor:
+/// `adapt` of them, spread over the first three quarters so the last steps optimise within
+/// the budget the face can take.
+pub(super) fn checkpoints(steps: usize, adapt: usize) -> Vec<usize> {
+    (1..=adapt)
+        .map(|i| steps * 3 * i / (4 * adapt))
+        .filter(|&s| s > 0 && s < steps)
+        .collect()
+}
+
+/// A point near `x`: every pixel moved uniformly within `radius` times its budget.
+fn neighbour(
+    x: &Array3<f32>,
+    budget: &Array2<f32>,
+    radius: f32,
+    rng: &mut SplitMix,
+) -> Array3<f32> {
+    let mut out = x.clone();
+    for ((_, y, xx), v) in out.indexed_iter_mut() {
+        *v = (*v + radius * budget[[y, xx]] * rng.signed()).clamp(0.0, 1.0);
+    }
+    out
+}
+
+/// Which of the ensemble's `n` surrogates a step asks: all of them, or `per_step` drawn at random
+/// without replacement.
+pub(super) fn pick_members(n: usize, per_step: usize, rng: &mut SplitMix) -> Vec<usize> {
+    let mut all: Vec<usize> = (0..n).collect();
+    if per_step == 0 || per_step >= n {
+        return all;
+    }
+    // A partial Fisher–Yates shuffle: the first `per_step` are a uniform sample.
+    for i in 0..per_step {
+        let j = i + (rng.next() % (n - i) as u64) as usize;
+        all.swap(i, j);
+    }
+    all.truncate(per_step);
+    all
 }
 
 /// One descent step: move against the direction, normalised so a step is a fixed fraction of

@@ -6,36 +6,65 @@ use image::{Rgb, RgbImage};
 use plotters::prelude::*;
 use plotters::style::{FontStyle, register_font};
 
-use super::{EvalReport, Purifier, rank1};
-use crate::models::JUDGES;
+use super::{EvalReport, Purifier, held_out_cells, rank1, worst_and_median};
+use crate::models::RECOGNISERS;
 
 const FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
-/// The default mode's targets (issue #10): median face SSIMULACRA2 at feed size at least this…
+/// The default mode's goal (issue #21): median face SSIMULACRA2 at feed size at least this…
 const TARGET_QUALITY: f64 = 70.0;
-/// …with at least this share of people protected after JPEG 85 by each held-out judge.
-const TARGET_PROTECTION: f64 = 80.0;
+/// …with at least this share of people protected by each held-out judge.
+const TARGET_PROTECTION: f64 = 50.0;
+
+/// One colour per recogniser, in [`RECOGNISERS`] order.
+const COLOURS: [RGBColor; 7] = [
+    RGBColor(200, 40, 40),
+    RGBColor(40, 90, 200),
+    RGBColor(230, 140, 20),
+    RGBColor(120, 60, 170),
+    RGBColor(20, 150, 150),
+    RGBColor(110, 110, 110),
+    RGBColor(30, 140, 40),
+];
 
 /// Rank-1 protection after JPEG 85 by each held-out judge against the median face SSIMULACRA2
-/// at feed size, one point per variant, over the region the default mode should reach and each
-/// judge's rate with no cloak at all; portrait-size faces (the largest enlargement) when the
-/// report has them.
+/// at feed size, one point per variant and judge, the worst held-out cell of each variant ringed,
+/// over the region the default mode should reach and each judge's rate with no cloak at all;
+/// portrait-size faces (the largest enlargement) when the report has them.
 pub fn frontier(r: &EvalReport) -> RgbImage {
     let _ = register_font("sans-serif", FontStyle::Normal, FONT);
     let (w, h) = (960u32, 600u32);
     let mut buf = vec![255u8; (w * h * 3) as usize];
     let up = r.results.iter().map(|v| v.upscale).max().unwrap_or(1);
-    let points: Vec<(&str, f64, Vec<f64>)> = r
-        .results
+    let mut names: Vec<&str> = Vec::new();
+    for v in r.results.iter().filter(|v| v.upscale == up) {
+        if !names.contains(&v.variant.as_str()) {
+            names.push(&v.variant);
+        }
+    }
+    // Per variant: its face score, and each recogniser's held-out cell (NaN where it was not).
+    let points: Vec<(&str, f64, Vec<f64>)> = names
         .iter()
-        .filter(|v| v.upscale == up)
-        .map(|v| {
-            let ys = JUDGES
+        .filter_map(|&name| {
+            let first = r
+                .results
                 .iter()
-                .map(|j| rank1(r, &v.variant, up, j.name, Purifier::Jpeg85).unwrap_or(f64::NAN))
+                .find(|v| v.variant == name && v.upscale == up)?;
+            let cells = held_out_cells(r, name, up, Purifier::Jpeg85);
+            let ys = RECOGNISERS
+                .iter()
+                .map(|j| {
+                    cells
+                        .iter()
+                        .find(|c| c.0 == j.name)
+                        .map_or(f64::NAN, |c| c.1)
+                })
                 .collect();
-            (v.variant.as_str(), v.visibility.median_display, ys)
+            Some((name, first.visibility.median_display, ys))
         })
+        .collect();
+    let judged: Vec<usize> = (0..RECOGNISERS.len())
+        .filter(|&j| points.iter().any(|p| p.2[j].is_finite()))
         .collect();
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
@@ -69,21 +98,34 @@ pub fn frontier(r: &EvalReport) -> RgbImage {
                 (TARGET_QUALITY + 1.0, 97.0),
                 ("sans-serif", 14).into_font().color(&RGBColor(30, 110, 50)),
             )));
-            let colours = [RGBColor(200, 40, 40), RGBColor(40, 90, 200)];
-            for (j, judge) in JUDGES.iter().enumerate() {
-                let colour = colours[j % colours.len()];
-                let none = rank1(r, "unprotected", up, judge.name, Purifier::None);
-                if let Some(y) = none.map(|v| 100.0 * v) {
-                    let _ = chart.draw_series(std::iter::once(PathElement::new(
-                        vec![(x_min.max(0.0), y), (100.0, y)],
-                        colour.mix(0.6).stroke_width(1),
-                    )));
-                    let _ = chart.draw_series(std::iter::once(Text::new(
-                        format!("{}: no cloak", judge.name),
-                        (88.0, y + 2.5),
-                        ("sans-serif", 12).into_font().color(&colour),
-                    )));
-                }
+            // Each judge's rate with no cloak: a line, and its label stacked above the one
+            // below so that close rates stay legible.
+            let mut baselines: Vec<(f64, usize)> = judged
+                .iter()
+                .filter_map(|&j| {
+                    rank1(r, "unprotected", up, RECOGNISERS[j].name, Purifier::None)
+                        .map(|v| (100.0 * v, j))
+                })
+                .collect();
+            baselines.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let mut label_floor = f64::MIN;
+            for &(y, j) in &baselines {
+                let colour = COLOURS[j % COLOURS.len()];
+                let _ = chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(x_min.max(0.0), y), (100.0, y)],
+                    colour.mix(0.6).stroke_width(1),
+                )));
+                let at = (y + 2.5).max(label_floor + 3.0);
+                label_floor = at;
+                let _ = chart.draw_series(std::iter::once(Text::new(
+                    format!("{}: no cloak", RECOGNISERS[j].name),
+                    (84.0, at),
+                    ("sans-serif", 12).into_font().color(&colour),
+                )));
+            }
+            for &j in &judged {
+                let judge = &RECOGNISERS[j];
+                let colour = COLOURS[j % COLOURS.len()];
                 let series: Vec<(f64, f64)> = points
                     .iter()
                     .filter(|p| p.2[j].is_finite())
@@ -98,7 +140,22 @@ pub fn frontier(r: &EvalReport) -> RgbImage {
                         .legend(move |(x, y)| Circle::new((x + 8, y), 5, colour.filled()));
                 }
             }
-            // One name per variant, over the higher of its two points.
+            // The published figure of each variant: its worst held-out cell, ringed.
+            for p in &points {
+                let cells: Vec<(&str, f64)> =
+                    p.2.iter()
+                        .filter(|y| y.is_finite())
+                        .map(|&y| ("", y))
+                        .collect();
+                if let Some((worst, _)) = worst_and_median(&cells) {
+                    let _ = chart.draw_series(std::iter::once(Circle::new(
+                        (p.1, 100.0 * worst),
+                        9,
+                        BLACK.stroke_width(2),
+                    )));
+                }
+            }
+            // One name per variant, over the highest of its points.
             for p in &points {
                 let top =
                     p.2.iter()
@@ -118,7 +175,7 @@ pub fn frontier(r: &EvalReport) -> RgbImage {
                 .background_style(WHITE.mix(0.8))
                 .border_style(BLACK)
                 .label_font(("sans-serif", 15))
-                .position(SeriesLabelPosition::LowerLeft)
+                .position(SeriesLabelPosition::UpperLeft)
                 .draw();
         }
         let _ = root.present();

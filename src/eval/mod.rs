@@ -9,6 +9,8 @@ mod embed;
 mod protect;
 mod purify;
 mod report;
+mod saved;
+mod scale;
 mod split;
 
 use std::collections::HashMap;
@@ -19,28 +21,29 @@ use std::time::Instant;
 use image::RgbImage;
 use image::imageops::{FilterType, resize};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use chart::contact_sheet;
 pub use chart::frontier;
 pub use protect::Protection;
 pub use purify::Purifier;
 pub use report::markdown;
+pub use scale::{AtScale, GALLERY_SIZES, Tail};
 pub use split::{Half, half_of};
 
 use crate::cloak::{Cloaker, Mode, Params};
 use crate::detect::{Detector, Face};
 use crate::geometry::bbox_rect;
-use crate::models::{ModelStore, Role, recognisers};
+use crate::models::{ModelStore, RECOGNISERS, Role, recognisers};
 use crate::visibility::{FACE_PADDING, FaceQuality, display_scale};
 use crate::{Result, quality};
 
 /// Bump when the optimiser or the detector changes, so cached cloaks and embeddings are not
 /// reused across versions.
-pub const ENGINE_VERSION: u32 = 5;
+pub const ENGINE_VERSION: u32 = 6;
 
 /// A named optimiser setting: a mode, or a mode with one knob changed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Variant {
     pub name: String,
     pub params: Params,
@@ -67,6 +70,10 @@ pub struct EvalOptions {
     /// Enlargements to evaluate at: 1 = the photos as they are, 3 = portrait-size faces.
     pub upscales: Vec<u32>,
     pub purifiers: Vec<Purifier>,
+    /// Leave-one-out: each variant is cloaked once per recogniser, optimised with the variant's
+    /// other surrogates and judged by the one left out. Without it, a variant's judges are the
+    /// recognisers outside its ensemble.
+    pub hold_out: bool,
     /// Photos cloaked only to judge visibility (fixtures, real portraits).
     pub visibility_photos: Vec<PathBuf>,
     /// Where cloaked photos and clean embeddings are cached between runs.
@@ -75,7 +82,7 @@ pub struct EvalOptions {
 }
 
 /// Visibility of one variant over the protected photos (faces' SSIMULACRA2 and SSIM).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Visibility {
     pub faces: usize,
     pub median_display: f64,
@@ -83,10 +90,13 @@ pub struct Visibility {
     pub min_display: f64,
     pub median_full: f64,
     pub p10_full: f64,
+    /// Median with the yardstick before round six (every photo enlarged to a 1080 px long side).
+    pub median_enlarged: f64,
     pub median_face_ssim: f64,
     pub seconds_per_face: f64,
 }
 
+/// Read back from a saved report by [`saved`].
 #[derive(Debug, Clone, Serialize)]
 pub struct JudgeResult {
     pub judge: &'static str,
@@ -94,25 +104,32 @@ pub struct JudgeResult {
     pub purifier: Purifier,
     #[serde(flatten)]
     pub protection: Protection,
+    /// Share of probes a clean photo still finds in galleries of N faces (extrapolated).
+    pub at_scale: Vec<AtScale>,
 }
 
+/// Read back from a saved report by [`saved`].
 #[derive(Debug, Clone, Serialize)]
 pub struct VariantResult {
     pub variant: String,
+    /// With leave-one-out, the recogniser this run left out of the variant's ensemble.
+    pub held_out: Option<&'static str>,
+    /// The recognisers this run's cloaks were optimised against.
+    pub surrogates: Vec<&'static str>,
     pub upscale: u32,
     pub visibility: Visibility,
     pub protection: Vec<JudgeResult>,
 }
 
 /// One face of a visibility-only photo.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PhotoFace {
     pub variant: String,
     pub photo: String,
     pub quality: FaceQuality,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EvalReport {
     #[serde(serialize_with = "crate::pathname::serialize")]
     pub dataset: PathBuf,
@@ -125,12 +142,69 @@ pub struct EvalReport {
     pub photos_without_face: usize,
     /// The unprotected baseline per enlargement.
     pub unprotected: Vec<(u32, Vec<JudgeResult>)>,
+    /// Each judge's fitted impostor tail per enlargement (for the extrapolation to a
+    /// scraper's gallery), in [`RECOGNISERS`] order.
+    pub tails: Vec<(u32, Vec<Option<Tail>>)>,
     pub results: Vec<VariantResult>,
     pub photo_faces: Vec<PhotoFace>,
     /// The visibility-only photos' first faces at feed size: original, then each variant.
     #[serde(skip)]
     pub contact_sheet: RgbImage,
     pub seconds: f64,
+}
+
+/// One report from several runs over the same photos (say, a leave-one-out run of the default
+/// mode and a plain run of the others, kept as their `report.json`): their results side by
+/// side, each enlargement's baseline once. The contact sheet is not kept in `report.json`, so
+/// the merged report has none.
+pub fn merge(reports: Vec<EvalReport>) -> Result<EvalReport> {
+    let mut parts = reports.into_iter();
+    let Some(mut out) = parts.next() else {
+        return Err(merge_err("no reports to merge".into()));
+    };
+    for r in parts {
+        if r.half != out.half
+            || r.half_identities != out.half_identities
+            || r.protected_photos != out.protected_photos
+            || r.photos != out.photos
+        {
+            return Err(merge_err(format!(
+                "the reports were run on different photos ({:?} half, {} protected photos of {} \
+                 against {:?}, {} of {})",
+                r.half, r.protected_photos, r.photos, out.half, out.protected_photos, out.photos
+            )));
+        }
+        for (up, rows) in r.unprotected {
+            if !out.unprotected.iter().any(|(u, _)| *u == up) {
+                out.unprotected.push((up, rows));
+            }
+        }
+        for (up, tails) in r.tails {
+            if !out.tails.iter().any(|(u, _)| *u == up) {
+                out.tails.push((up, tails));
+            }
+        }
+        out.results.extend(r.results);
+        // A variant run twice cloaked the same visibility photos the same way: keep one.
+        let seen: Vec<String> = out.photo_faces.iter().map(|f| f.variant.clone()).collect();
+        out.photo_faces.extend(
+            r.photo_faces
+                .into_iter()
+                .filter(|f| !seen.contains(&f.variant)),
+        );
+        out.seconds += r.seconds;
+    }
+    out.unprotected.sort_by_key(|(u, _)| *u);
+    out.tails.sort_by_key(|(u, _)| *u);
+    out.results.sort_by_key(|v| v.upscale);
+    Ok(out)
+}
+
+fn merge_err(reason: String) -> crate::Error {
+    crate::Error::Unsupported {
+        path: PathBuf::new(),
+        reason,
+    }
 }
 
 struct Photo<I = RgbImage> {
@@ -202,6 +276,12 @@ fn enlarge(img: &RgbImage, factor: u32) -> RgbImage {
     )
 }
 
+/// The recognisers' names as a key: a cache of clean embeddings holds one per recogniser.
+fn recogniser_key() -> u32 {
+    let names: Vec<&str> = RECOGNISERS.iter().map(|r| r.name).collect();
+    content_hash(names.join(",").as_bytes()) as u32
+}
+
 fn content_hash(bytes: &[u8]) -> u64 {
     // FNV-1a: stable across runs and platforms, unlike the std hasher.
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
@@ -214,6 +294,8 @@ fn content_hash(bytes: &[u8]) -> u64 {
 struct Cloaked {
     posted: RgbImage,
     quality: FaceQuality,
+    /// The feed-size score with the yardstick before round six.
+    enlarged: f64,
     face_ssim: f64,
     seconds: f64,
 }
@@ -233,7 +315,7 @@ fn cloak_cached(
     let png = opts.cache.join(format!("{key}.png"));
     let meta = opts.cache.join(format!("{key}.json"));
     if let (Ok(img), Ok(m)) = (image::open(&png), std::fs::read_to_string(&meta))
-        && let Ok(v) = serde_json::from_str::<[f64; 4]>(&m)
+        && let Ok(v) = serde_json::from_str::<[f64; 5]>(&m)
     {
         return Ok(Cloaked {
             posted: img.into_rgb8(),
@@ -241,6 +323,7 @@ fn cloak_cached(
                 display: v[0],
                 full: v[1],
             },
+            enlarged: v[4],
             face_ssim: v[2],
             seconds: v[3],
         });
@@ -254,6 +337,7 @@ fn cloak_cached(
                 display: 100.0,
                 full: 100.0,
             },
+            enlarged: 100.0,
             face_ssim: 1.0,
             seconds: 0.0,
         });
@@ -265,15 +349,24 @@ fn cloak_cached(
     let rect = bbox_rect(&face.bbox, image.width(), image.height());
     let face_ssim = quality::ssim_region(image, &cloaked.image, rect);
     let q = cloaked.faces[0].quality;
+    let (w, h) = image.dimensions();
+    let enlarged = crate::visibility::region_score(
+        image,
+        &cloaked.image,
+        rect.padded(FACE_PADDING, w, h),
+        crate::visibility::enlarged_display_scale(w, h),
+    );
     let posted = purify::jpeg(&cloaked.image, 95);
     let _ = posted.save(&png);
     let _ = std::fs::write(
         &meta,
-        serde_json::to_string(&[q.display, q.full, face_ssim, seconds]).unwrap_or_default(),
+        serde_json::to_string(&[q.display, q.full, face_ssim, seconds, enlarged])
+            .unwrap_or_default(),
     );
     Ok(Cloaked {
         posted,
         quality: q,
+        enlarged,
         face_ssim,
         seconds,
     })
@@ -297,29 +390,64 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
+/// Every recogniser's verdict; those in `surrogates` (a mask over [`RECOGNISERS`]) are white-box.
 fn judge_all(
     photos: &[Photo],
     clean: &[embed::Embeddings],
     own: &HashMap<usize, embed::Embeddings>,
     purifier: Purifier,
+    surrogates: u32,
+    tails: &[Option<Tail>],
 ) -> Vec<JudgeResult> {
     let identity: Vec<usize> = photos.iter().map(|p| p.identity).collect();
     let protected: Vec<bool> = photos.iter().map(|p| p.protected).collect();
     recognisers()
         .iter()
         .enumerate()
-        .map(|(j, info)| JudgeResult {
-            judge: info.name,
-            role: info.role,
-            purifier,
-            protection: protect::measure(
+        .map(|(j, info)| {
+            let protection = protect::measure(
                 j,
                 info.match_threshold.unwrap_or(0.5),
                 &identity,
                 &protected,
                 clean,
                 own,
-            ),
+            );
+            JudgeResult {
+                judge: info.name,
+                role: if surrogates & (1 << j) != 0 {
+                    Role::Surrogate
+                } else {
+                    Role::Judge
+                },
+                purifier,
+                at_scale: tails[j]
+                    .as_ref()
+                    .map(|t| scale::at_scale(t, &protection.best_own))
+                    .unwrap_or_default(),
+                protection,
+            }
+        })
+        .collect()
+}
+
+/// Each judge's impostor tail: every pair of clean photos of two different people.
+fn impostor_tails(photos: &[Photo], clean: &[embed::Embeddings]) -> Vec<Option<Tail>> {
+    (0..RECOGNISERS.len())
+        .map(|j| {
+            let mut scores = Vec::new();
+            for a in 0..photos.len() {
+                let Some(ea) = &clean[a] else { continue };
+                for b in a + 1..photos.len() {
+                    if photos[a].identity == photos[b].identity {
+                        continue;
+                    }
+                    if let Some(eb) = &clean[b] {
+                        scores.push(crate::recognise::cosine(&ea[j], &eb[j]));
+                    }
+                }
+            }
+            Tail::fit(scores)
         })
         .collect()
 }
@@ -350,6 +478,7 @@ pub fn run(opts: &EvalOptions, progress: impl Fn(&str) + Sync) -> Result<EvalRep
     ));
 
     let mut unprotected = Vec::new();
+    let mut tails = Vec::new();
     let mut results = Vec::new();
     let mut photos_without_face = 0;
     for &up in &opts.upscales {
@@ -365,9 +494,10 @@ pub fn run(opts: &EvalOptions, progress: impl Fn(&str) + Sync) -> Result<EvalRep
         let clean = embed::embed_cached(
             &store,
             &refs,
-            &opts
-                .cache
-                .join(format!("clean-v{ENGINE_VERSION}-x{up}.json")),
+            &opts.cache.join(format!(
+                "clean-v{ENGINE_VERSION}-{:08x}-x{up}.json",
+                recogniser_key()
+            )),
         )?;
         photos_without_face = clean.iter().filter(|e| e.is_none()).count();
         progress(&format!(
@@ -376,9 +506,13 @@ pub fn run(opts: &EvalOptions, progress: impl Fn(&str) + Sync) -> Result<EvalRep
         let prot: Vec<usize> = (0..photos.len()).filter(|&i| photos[i].protected).collect();
         let baseline: HashMap<usize, embed::Embeddings> =
             prot.iter().map(|&i| (i, clean[i].clone())).collect();
-        unprotected.push((up, judge_all(&photos, &clean, &baseline, Purifier::None)));
+        let tail = impostor_tails(&photos, &clean);
+        unprotected.push((
+            up,
+            judge_all(&photos, &clean, &baseline, Purifier::None, 0, &tail),
+        ));
 
-        for variant in &opts.variants {
+        for (variant, held_out) in runs(opts) {
             let cloaked: Vec<Cloaked> = prot
                 .par_iter()
                 .map_init(
@@ -392,7 +526,8 @@ pub fn run(opts: &EvalOptions, progress: impl Fn(&str) + Sync) -> Result<EvalRep
             let mut display: Vec<f64> = cloaked.iter().map(|c| c.quality.display).collect();
             let mut full: Vec<f64> = cloaked.iter().map(|c| c.quality.full).collect();
             let mut ssim: Vec<f64> = cloaked.iter().map(|c| c.face_ssim).collect();
-            for v in [&mut display, &mut full, &mut ssim] {
+            let mut enlarged: Vec<f64> = cloaked.iter().map(|c| c.enlarged).collect();
+            for v in [&mut display, &mut full, &mut ssim, &mut enlarged] {
                 v.sort_by(f64::total_cmp);
             }
             let timed: Vec<f64> = cloaked
@@ -407,6 +542,7 @@ pub fn run(opts: &EvalOptions, progress: impl Fn(&str) + Sync) -> Result<EvalRep
                 min_display: display.first().copied().unwrap_or(f64::NAN),
                 median_full: percentile(&full, 0.5),
                 p10_full: percentile(&full, 0.1),
+                median_enlarged: percentile(&enlarged, 0.5),
                 median_face_ssim: percentile(&ssim, 0.5),
                 seconds_per_face: timed.iter().sum::<f64>() / timed.len().max(1) as f64,
             };
@@ -419,22 +555,35 @@ pub fn run(opts: &EvalOptions, progress: impl Fn(&str) + Sync) -> Result<EvalRep
                 let refs: Vec<&RgbImage> = processed.iter().collect();
                 let emb = embed::embed_all(&store, &refs)?;
                 let own = prot.iter().copied().zip(emb).collect();
-                protection.extend(judge_all(&photos, &clean, &own, purifier));
+                protection.extend(judge_all(
+                    &photos,
+                    &clean,
+                    &own,
+                    purifier,
+                    variant.params.surrogates,
+                    &tail,
+                ));
             }
             progress(&format!(
-                "×{up} {}: face SSIMULACRA2 at feed size median {:.1}, p10 {:.1}; {:.2} s/face",
+                "×{up} {}{}: face SSIMULACRA2 at feed size median {:.1}, p10 {:.1}; {:.2} s/face",
                 variant.name,
+                held_out
+                    .map(|j| format!(" without {j}"))
+                    .unwrap_or_default(),
                 visibility.median_display,
                 visibility.p10_display,
                 visibility.seconds_per_face
             ));
             results.push(VariantResult {
                 variant: variant.name.clone(),
+                held_out,
+                surrogates: names_of(variant.params.surrogates),
                 upscale: up,
                 visibility,
                 protection,
             });
         }
+        tails.push((up, tail));
     }
 
     let (photo_faces, contact_sheet) = visibility_photos(&store, opts)?;
@@ -452,11 +601,43 @@ pub fn run(opts: &EvalOptions, progress: impl Fn(&str) + Sync) -> Result<EvalRep
         photos: originals.len(),
         photos_without_face,
         unprotected,
+        tails,
         results,
         photo_faces,
         contact_sheet,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The cloaks an evaluation makes: each variant as it is (whose judges are the recognisers
+/// outside its ensemble) and, with leave-one-out, once more per member of its ensemble with that
+/// one taken out (a run whose ensemble would be empty is left out).
+fn runs(opts: &EvalOptions) -> Vec<(Variant, Option<&'static str>)> {
+    let mut out = Vec::new();
+    for v in &opts.variants {
+        out.push((v.clone(), None));
+        if !opts.hold_out {
+            continue;
+        }
+        for (j, judge) in RECOGNISERS.iter().enumerate() {
+            let mut held = v.clone();
+            held.params.surrogates &= !(1 << j);
+            if held.params.surrogates != v.params.surrogates && held.params.surrogates != 0 {
+                out.push((held, Some(judge.name)));
+            }
+        }
+    }
+    out
+}
+
+/// The names of the recognisers in a mask over [`RECOGNISERS`].
+fn names_of(mask: u32) -> Vec<&'static str> {
+    RECOGNISERS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, r)| r.name)
+        .collect()
 }
 
 /// One visibility-only photo cloaked with one variant: its faces' scores, and its first face at
@@ -530,7 +711,7 @@ fn visibility_photos(store: &ModelStore, opts: &EvalOptions) -> Result<(Vec<Phot
 }
 
 /// Rank-1 protection of one variant (or `unprotected`, the no-cloak baseline) at one
-/// enlargement, judge and purifier.
+/// enlargement, judge and purifier; with leave-one-out, from the run that held that judge out.
 pub fn rank1(
     r: &EvalReport,
     variant: &str,
@@ -538,25 +719,101 @@ pub fn rank1(
     judge: &str,
     purifier: Purifier,
 ) -> Option<f64> {
+    judge_row(r, variant, upscale, judge, purifier).map(|j| j.protection.rank1)
+}
+
+/// One judge's result for one variant (or `unprotected`), enlargement and purifier; with
+/// leave-one-out, from the run that held the judge out.
+fn judge_row<'a>(
+    r: &'a EvalReport,
+    variant: &str,
+    upscale: u32,
+    judge: &str,
+    purifier: Purifier,
+) -> Option<&'a JudgeResult> {
     let rows = if variant == "unprotected" {
         &r.unprotected.iter().find(|(u, _)| *u == upscale)?.1
     } else {
-        &r.results
-            .iter()
-            .find(|v| v.variant == variant && v.upscale == upscale)?
-            .protection
+        &run_for(r, variant, upscale, judge)?.protection
     };
     rows.iter()
         .find(|j| j.judge == judge && j.purifier == purifier)
-        .map(|j| j.protection.rank1)
 }
 
-/// Mean own-distance of a variant (or `unprotected`) at ×1 for a judge, unpurified.
+/// The run of `variant` at `upscale` that says most about `judge`: the one that held it out,
+/// else the variant's only run.
+fn run_for<'a>(
+    r: &'a EvalReport,
+    variant: &str,
+    upscale: u32,
+    judge: &str,
+) -> Option<&'a VariantResult> {
+    let all: Vec<&VariantResult> = r
+        .results
+        .iter()
+        .filter(|v| v.variant == variant && v.upscale == upscale)
+        .collect();
+    all.iter()
+        .find(|v| v.held_out == Some(judge))
+        .or_else(|| all.iter().find(|v| v.held_out.is_none()))
+        .copied()
+}
+
+/// The extrapolation to a scraper's gallery for one variant (or `unprotected`), enlargement,
+/// judge and purifier; with leave-one-out, from the run that held the judge out.
+pub fn at_scale_of<'a>(
+    r: &'a EvalReport,
+    variant: &str,
+    upscale: u32,
+    judge: &str,
+    purifier: Purifier,
+) -> Option<&'a [AtScale]> {
+    judge_row(r, variant, upscale, judge, purifier).map(|j| j.at_scale.as_slice())
+}
+
+/// Every held-out cell of a variant at one enlargement and purifier: for each recogniser that
+/// some run of the variant kept out of its ensemble, its rank-1 protection (from the run that
+/// held it out, when there is one).
+pub fn held_out_cells(
+    r: &EvalReport,
+    variant: &str,
+    upscale: u32,
+    purifier: Purifier,
+) -> Vec<(&'static str, f64)> {
+    RECOGNISERS
+        .iter()
+        .filter_map(|info| {
+            let run = run_for(r, variant, upscale, info.name)?;
+            let row = run
+                .protection
+                .iter()
+                .find(|j| j.judge == info.name && j.purifier == purifier)?;
+            (row.role == Role::Judge).then_some((info.name, row.protection.rank1))
+        })
+        .collect()
+}
+
+/// The worst and the median of [`held_out_cells`] (the published figures of a mode).
+pub fn worst_and_median(cells: &[(&str, f64)]) -> Option<(f64, f64)> {
+    let mut v: Vec<f64> = cells.iter().map(|c| c.1).collect();
+    v.sort_by(f64::total_cmp);
+    let worst = *v.first()?;
+    let median = if v.len() % 2 == 1 {
+        v[v.len() / 2]
+    } else {
+        (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+    };
+    Some((worst, median))
+}
+
+/// Mean own-distance of a variant (or `unprotected`) at the first enlargement for a judge,
+/// unpurified.
 pub fn own_distance(r: &EvalReport, variant: &str, judge: &str) -> Option<f64> {
     let rows = if variant == "unprotected" {
         &r.unprotected.first()?.1
     } else {
-        &r.results.iter().find(|v| v.variant == variant)?.protection
+        let up = r.results.first()?.upscale;
+        &run_for(r, variant, up, judge)?.protection
     };
     rows.iter()
         .find(|j| j.judge == judge && j.purifier == Purifier::None)

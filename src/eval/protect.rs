@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::embed::Embeddings;
 use crate::recognise::cosine;
 
 /// Protection measured by one judge under one condition.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Protection {
     pub probes: usize,
     /// Share of probes whose nearest gallery face is someone else.
@@ -23,6 +23,9 @@ pub struct Protection {
     pub own_distance: f64,
     /// Gallery photos of protected people in which no face was found at all.
     pub faces_lost: usize,
+    /// Each probe's similarity to the nearest of its own gallery photos (−1 with none).
+    #[serde(skip)]
+    pub best_own: Vec<f32>,
 }
 
 /// `identity[i]` and `protected[i]` describe photo i; `clean[i]` is its clean embedding; `own`
@@ -37,6 +40,7 @@ pub fn measure(
 ) -> Protection {
     let (mut probes, mut rank1, mut top5, mut pairs, mut matches, mut dist) =
         (0usize, 0usize, 0usize, 0usize, 0usize, 0.0);
+    let mut best_own = Vec::new();
     for p in 0..identity.len() {
         let Some(probe) = clean[p].as_ref().filter(|_| protected[p]) else {
             continue;
@@ -68,7 +72,9 @@ pub fn measure(
         let own_sims: Vec<f32> = gallery.iter().filter(|g| g.1).map(|g| g.0).collect();
         pairs += own_sims.len();
         matches += own_sims.iter().filter(|s| **s >= threshold).count();
-        dist += 1.0 - f64::from(own_sims.iter().copied().fold(-1.0f32, f32::max));
+        let best = own_sims.iter().copied().fold(-1.0f32, f32::max);
+        best_own.push(best);
+        dist += 1.0 - f64::from(best);
     }
     let n = probes.max(1) as f64;
     Protection {
@@ -78,5 +84,6 @@ pub fn measure(
         verification: matches as f64 / pairs.max(1) as f64,
         own_distance: dist / n,
         faces_lost: own.values().filter(|e| e.is_none()).count(),
+        best_own,
     }
 }

@@ -2,10 +2,10 @@
 
 use image::RgbImage;
 use image::imageops::{FilterType, resize};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A transformation of a posted photo that may wash a cloak out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Purifier {
     None,

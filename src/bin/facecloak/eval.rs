@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use facecloak::cloak::{Mode, Params};
-use facecloak::eval::{EvalOptions, Half, Purifier, Variant, markdown};
+use facecloak::eval::{EvalOptions, EvalReport, Half, Purifier, Variant, markdown};
 
 #[derive(clap::Args, Debug)]
 pub struct EvalArgs {
@@ -18,10 +18,10 @@ pub struct EvalArgs {
     modes: Vec<Mode>,
     /// Extra variants of the default mode, as NAME:KNOB=VALUE[,KNOB=VALUE…] (knobs: steps,
     /// samples, max_change (1/255 units), texture_floor, chroma, luma, l2, l2_peak, rate, views,
-    /// smooth, momentum, lowpass, jitter, min_quality, faceres (1: FaceRes joins the surrogates,
-    /// so only FaceNet is held out; needs models/faceres.grad.onnx), decoy (weight of the pull
-    /// toward a public-domain decoy face), scales (copies of each view darkened by powers of
-    /// two)); repeatable.
+    /// smooth, momentum, lowpass, jitter, min_quality, surrogates (recognisers joined by `+`,
+    /// e.g. mobilefacenet+faceres), without (recognisers to leave out), per_step (surrogates
+    /// drawn each step; 0 all), decoy (weight of the pull toward a public-domain decoy face),
+    /// scales (copies of each view darkened by powers of two)); repeatable.
     #[arg(long = "variant")]
     variants: Vec<String>,
     /// Enlargements to evaluate at (3 gives LFW's 100 px faces portrait size).
@@ -30,6 +30,10 @@ pub struct EvalArgs {
     /// What platforms do before scraping: none, jpeg85, jpeg70, half+jpeg85, blur1.
     #[arg(long, value_delimiter = ',', default_values = ["none", "jpeg85", "jpeg70", "half+jpeg85", "blur1"])]
     purifiers: Vec<String>,
+    /// Leave-one-out: cloak each variant once per recogniser, optimised with the variant's other
+    /// surrogates, and judge it with the one left out.
+    #[arg(long)]
+    hold_out: bool,
     /// Photos cloaked only to judge visibility (default: the fixtures and ../shared/portraits).
     #[arg(long = "visibility-photo")]
     visibility_photos: Vec<PathBuf>,
@@ -44,6 +48,10 @@ pub struct EvalArgs {
     photos: Option<usize>,
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Evaluate nothing: write one report from the report.json of earlier runs over the same
+    /// photos (say, a --hold-out run of one mode and a plain run of the others); repeatable.
+    #[arg(long = "from", value_name = "REPORT_JSON")]
+    from: Vec<PathBuf>,
 }
 
 fn usage(msg: String) -> facecloak::Error {
@@ -83,7 +91,29 @@ fn default_visibility_photos(root: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// Reads the report.json of earlier runs and merges them.
+fn merged(paths: &[PathBuf]) -> facecloak::Result<EvalReport> {
+    let reports = paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).map_err(|source| facecloak::Error::Io {
+                path: p.clone(),
+                source,
+            })?;
+            serde_json::from_str(&text).map_err(|e| facecloak::Error::Unsupported {
+                path: p.clone(),
+                reason: format!("not a report.json of `facecloak eval`: {e}"),
+            })
+        })
+        .collect::<facecloak::Result<Vec<EvalReport>>>()?;
+    facecloak::eval::merge(reports)
+}
+
 pub fn run(args: EvalArgs) -> facecloak::Result<ExitCode> {
+    if !args.from.is_empty() {
+        let report = merged(&args.from)?;
+        return write(&report, &args.out);
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dataset = args.dataset.unwrap_or_else(|| root.join("../shared/faces"));
     let cache = std::env::var_os("FACECLOAK_CACHE")
@@ -113,18 +143,23 @@ pub fn run(args: EvalArgs) -> facecloak::Result<ExitCode> {
         photos: args.photos,
         upscales: args.upscale,
         purifiers,
+        hold_out: args.hold_out,
         visibility_photos,
         cache,
         seed: args.seed,
     };
     let report = facecloak::eval::run(&opts, |line| eprintln!("{line}"))?;
-    let out = &args.out;
+    write(&report, &args.out)
+}
+
+/// Writes report.json, report.md, frontier.png and (when the report has one) contact-sheet.png.
+fn write(report: &EvalReport, out: &Path) -> facecloak::Result<ExitCode> {
     let io_err = |source| facecloak::Error::Io {
         path: out.to_path_buf(),
         source,
     };
     std::fs::create_dir_all(out).map_err(io_err)?;
-    let json = serde_json::to_string_pretty(&report).map_err(|e| usage(e.to_string()))?;
+    let json = serde_json::to_string_pretty(report).map_err(|e| usage(e.to_string()))?;
     std::fs::write(out.join("report.json"), json).map_err(io_err)?;
     let save = |img: &image::RgbImage, name: &str| {
         let path = out.join(name);
@@ -133,9 +168,11 @@ pub fn run(args: EvalArgs) -> facecloak::Result<ExitCode> {
             source: Box::new(e),
         })
     };
-    save(&facecloak::eval::frontier(&report), "frontier.png")?;
-    save(&report.contact_sheet, "contact-sheet.png")?;
-    let md = markdown(&report);
+    save(&facecloak::eval::frontier(report), "frontier.png")?;
+    if report.contact_sheet.width() > 0 {
+        save(&report.contact_sheet, "contact-sheet.png")?;
+    }
+    let md = markdown(report);
     std::fs::write(out.join("report.md"), &md).map_err(io_err)?;
     println!("{md}");
     eprintln!(

@@ -78,7 +78,7 @@ pub struct CloakArgs {
     /// their whole file name: a.jpg.cloaked.jpg.
     #[arg(long, short)]
     out: Option<PathBuf>,
-    /// low: least visible; mid: balanced; high: strongest protection, most visible.
+    /// How strongly to cloak; the figures are from docs/evaluation.md (test half).
     #[arg(long, short, value_enum, default_value_t = Mode::Mid)]
     mode: Mode,
     /// Look for photos in sub-folders too.
