@@ -187,7 +187,7 @@ def main(app, cli, shots):
 
         # Settings: the strengths with their measured figures.
         w.click("#open-settings")
-        assert "protects about 1 in 6" in w.text("#modes"), w.text("#modes")
+        assert "median 33 %" in w.text("#modes"), w.text("#modes")
         assert w.js("return document.querySelector('input[name=mode][value=mid]').checked")
         w.screenshot("settings.png")
         w.click("#close-settings")
