@@ -100,10 +100,15 @@ impl Ensemble {
         }
         let own: Vec<Array2<f32>> = own.into_iter().map(unit_rows).collect();
         let active = self.active.clone();
+        // The decoy photos are read once, and only when some surrogate still lacks their embeddings.
+        let mut faces = None;
         for &i in &active {
             if self.decoys[i].is_none() {
-                let faces = load_decoys(&self.store)?;
-                self.decoys[i] = Some(unit_rows(embed_with(self.graph(i), faces.view())?));
+                if faces.is_none() {
+                    faces = Some(load_decoys(&self.store)?);
+                }
+                let f = faces.as_ref().expect("just read");
+                self.decoys[i] = Some(unit_rows(embed_with(self.graph(i), f.view())?));
             }
         }
         let decoys: Vec<&Array2<f32>> = active
@@ -147,9 +152,7 @@ impl Ensemble {
         let n = batch.shape()[0];
         let mut total = Array4::<f32>::zeros(batch.raw_dim());
         for &k in members {
-            let graph = self.graphs[self.active[k]]
-                .as_mut()
-                .expect("loaded by use_set");
+            let graph = self.graph(self.active[k]);
             let aim = &targets.aim[k];
             let aim = Array2::from_shape_fn((n, aim.ncols()), |(_, j)| aim[[0, j]]);
             let out = graph.eval(batch, aim.view())?;
