@@ -68,7 +68,9 @@ pub fn frontier(r: &EvalReport) -> RgbImage {
         .collect();
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        let x_min = points.iter().map(|p| p.1).fold(100.0, f64::min).min(40.0) - 5.0;
+        // Room on the left for the legend, which would otherwise hide the most visible mode's
+        // points.
+        let x_min = points.iter().map(|p| p.1).fold(100.0, f64::min).min(40.0) - 25.0;
         let chart = ChartBuilder::on(&root)
             .caption(
                 format!(
