@@ -101,14 +101,15 @@ impl Ensemble {
         let own: Vec<Array2<f32>> = own.into_iter().map(unit_rows).collect();
         let active = self.active.clone();
         // The decoy photos are read once, and only when some surrogate still lacks their embeddings.
-        let mut faces = None;
-        for &i in &active {
-            if self.decoys[i].is_none() {
-                if faces.is_none() {
-                    faces = Some(load_decoys(&self.store)?);
-                }
-                let f = faces.as_ref().expect("just read");
-                self.decoys[i] = Some(unit_rows(embed_with(self.graph(i), f.view())?));
+        let missing: Vec<usize> = active
+            .iter()
+            .copied()
+            .filter(|&i| self.decoys[i].is_none())
+            .collect();
+        if !missing.is_empty() {
+            let faces = load_decoys(&self.store)?;
+            for i in missing {
+                self.decoys[i] = Some(unit_rows(embed_with(self.graph(i), faces.view())?));
             }
         }
         let decoys: Vec<&Array2<f32>> = active
