@@ -65,3 +65,16 @@ fn high_mode_moves_faces_away_for_every_held_out_judge() {
         v.min_display
     );
 }
+
+/// The published report is a merge of several runs; merging it with itself must add nothing, so
+/// a variant two runs both measured (a mode's whole pool, say) is counted once.
+#[test]
+fn merging_a_report_with_itself_keeps_each_run_once() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/evaluation.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let report: facecloak::eval::EvalReport = serde_json::from_str(&text).unwrap();
+    assert!(!report.results.is_empty());
+    let merged = facecloak::eval::merge(vec![report.clone(), report.clone()]).unwrap();
+    assert_eq!(merged.results.len(), report.results.len());
+    assert_eq!(merged.photo_faces.len(), report.photo_faces.len());
+}

@@ -184,7 +184,14 @@ pub fn merge(reports: Vec<EvalReport>) -> Result<EvalReport> {
                 out.tails.push((up, tails));
             }
         }
-        out.results.extend(r.results);
+        // A variant run twice (say, a mode's whole pool in a plain run and again in a
+        // leave-one-out run) measured the same cloaks of the same photos: keep the first.
+        let fresh: Vec<VariantResult> = r
+            .results
+            .into_iter()
+            .filter(|v| !out.results.iter().any(|o| same_run(o, v)))
+            .collect();
+        out.results.extend(fresh);
         // A variant run twice cloaked the same visibility photos the same way: keep one.
         let seen: Vec<String> = out.photo_faces.iter().map(|f| f.variant.clone()).collect();
         out.photo_faces.extend(
@@ -198,6 +205,13 @@ pub fn merge(reports: Vec<EvalReport>) -> Result<EvalReport> {
     out.tails.sort_by_key(|(u, _)| *u);
     out.results.sort_by_key(|v| v.upscale);
     Ok(out)
+}
+
+fn same_run(a: &VariantResult, b: &VariantResult) -> bool {
+    a.variant == b.variant
+        && a.held_out == b.held_out
+        && a.upscale == b.upscale
+        && a.surrogates == b.surrogates
 }
 
 fn merge_err(reason: String) -> crate::Error {
