@@ -120,7 +120,7 @@ impl Default for Params {
     /// The default mode's settings.
     fn default() -> Self {
         Params {
-            // 32 rather than 40 keeps the default near 6 s a face on one core (`facecloak bench`);
+            // 32 rather than 40 keeps the default under 6 s a face on one core (`facecloak bench`);
             // on the tuning half 80 steps moved held-out judges no further than 40.
             steps: 32,
             // One view a step did as well as two on the tuning half, in half the time.
