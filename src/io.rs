@@ -5,6 +5,7 @@ use std::path::Path;
 
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 
+use crate::heif::{self, HeifKind};
 use crate::{Error, Result};
 
 /// Largest image FaceCloak will decode: 100 megapixels, which also bounds memory per photo.
@@ -19,6 +20,8 @@ pub struct Photo {
     pub icc: Option<Vec<u8>>,
     /// Raw EXIF (TIFF structure), as found.
     pub exif: Option<Vec<u8>>,
+    /// Set when the photo was a HEIC or AVIF, which is written back as a JPEG (`format`).
+    pub read_as: Option<HeifKind>,
 }
 
 /// Reads and decodes a photo file; see [`decode_photo`].
@@ -30,7 +33,7 @@ pub fn load_photo(path: &Path) -> Result<Photo> {
     decode_photo(&bytes, path)
 }
 
-/// Decodes a photo and applies its EXIF orientation, so faces are upright. `path` only names the
+/// Decodes a photo and applies its orientation, so faces are upright. `path` only names the
 /// photo in errors. The format is judged by content, not by name: a text file called .jpg is not
 /// a JPEG.
 pub fn decode_photo(bytes: &[u8], path: &Path) -> Result<Photo> {
@@ -45,8 +48,14 @@ pub fn decode_photo(bytes: &[u8], path: &Path) -> Result<Photo> {
     if bytes.is_empty() {
         return Err(unsupported("the file is empty".into()));
     }
+    if let Some(kind) = heif::sniff(bytes) {
+        return heif::decode(bytes, path, kind);
+    }
     let format = image::guess_format(bytes).map_err(|_| {
-        unsupported("not an image FaceCloak can read (JPEG, PNG, WebP, TIFF, BMP or GIF)".into())
+        unsupported(
+            "not an image FaceCloak can read (JPEG, PNG, WebP, TIFF, BMP, GIF, HEIC or AVIF)"
+                .into(),
+        )
     })?;
     // The JPEG decoder pads a cut-off file with grey; such a photo is refused, not cloaked.
     if format == ImageFormat::Jpeg && !jpeg_complete(bytes) {
@@ -87,6 +96,7 @@ pub fn decode_photo(bytes: &[u8], path: &Path) -> Result<Photo> {
         format,
         icc,
         exif,
+        read_as: None,
     })
 }
 

@@ -16,6 +16,7 @@ pub mod error;
 #[cfg(feature = "eval")]
 pub mod eval;
 pub mod geometry;
+pub mod heif;
 pub mod io;
 pub mod memory;
 pub mod metadata;

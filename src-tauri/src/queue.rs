@@ -415,6 +415,7 @@ mod tests {
                 input: photo.clone(),
                 output: dir.path().join("cloaked/pair.cloaked.jpg"),
                 faces: Vec::new(),
+                converted_from: None,
                 too_small: Vec::new(),
                 ssim: 1.0,
                 psnr: 99.0,

@@ -32,7 +32,9 @@ use crate::{Error, Result, quality};
 
 pub use crate::naming::{OUTPUT_DIR, OUTPUT_MARK, is_output};
 /// File extensions picked up when a folder is given.
-pub const EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "webp", "tif", "tiff", "bmp", "gif"];
+pub const EXTENSIONS: [&str; 12] = [
+    "jpg", "jpeg", "png", "webp", "tif", "tiff", "bmp", "gif", "heic", "heif", "hif", "avif",
+];
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -358,6 +360,7 @@ fn process<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Result<Even
         input: input.to_path_buf(),
         output,
         faces: reports,
+        converted_from: photo.read_as.map(|k| k.name().to_string()),
         too_small,
         ssim: quality::ssim_photo(&photo.rgb, &result.image, &result.regions()),
         psnr: quality::psnr(&photo.rgb, &result.image),

@@ -31,6 +31,10 @@ pub struct FileReport {
     #[serde(serialize_with = "pathname::serialize")]
     pub output: PathBuf,
     pub faces: Vec<FaceReport>,
+    /// The input's format when the output is in another one: a HEIC or AVIF photo is written
+    /// as a JPEG (`<stem>.cloaked.jpg`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub converted_from: Option<String>,
     /// Boxes of faces found but too small to cloak, left unchanged and so not protected.
     pub too_small: Vec<[f32; 4]>,
     /// SSIM of the whole photo (luma).

@@ -166,12 +166,22 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
     } else {
         String::new()
     };
+    let converted = match report
+        .done
+        .iter()
+        .filter(|d| d.converted_from.is_some())
+        .count()
+    {
+        0 => String::new(),
+        1 => ", 1 HEIC/AVIF photo written as JPEG".to_string(),
+        n => format!(", {n} HEIC/AVIF photos written as JPEG"),
+    };
     let not_protected = match report.not_protected.len() {
         0 => String::new(),
         n => format!(", {n} NOT protected (see above)"),
     };
     eprintln!(
-        "{} cloaked{quality}{partly}{not_protected}, {} skipped, {} failed in {:.1}s{}",
+        "{} cloaked{quality}{partly}{converted}{not_protected}, {} skipped, {} failed in {:.1}s{}",
         report.done.len(),
         report.skipped.len() + problems.len(),
         report.failed.len(),

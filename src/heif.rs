@@ -1,0 +1,163 @@
+//! Photos as phones save them: HEIC/HEIF (HEVC inside) and AVIF (AV1 inside), read through the
+//! system's libheif. Only the primary image is decoded, upright (libheif applies the file's
+//! rotation and mirroring boxes, which take precedence over EXIF's orientation in this format),
+//! in 8-bit RGB whatever its bit depth. Depth maps, thumbnails and the other images of a burst
+//! are never read, so none of them can reach an output.
+
+use std::path::Path;
+
+use crate::io::Photo;
+use crate::{Error, Result};
+
+/// Which of the two families a file belongs to, by the brands of its `ftyp` box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeifKind {
+    Heic,
+    Avif,
+}
+
+impl HeifKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            HeifKind::Heic => "HEIC",
+            HeifKind::Avif => "AVIF",
+        }
+    }
+}
+
+const HEIC_BRANDS: [&[u8; 4]; 10] = [
+    b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1",
+];
+const AVIF_BRANDS: [&[u8; 4]; 2] = [b"avif", b"avis"];
+
+/// The family of a file that starts with an ISO-BMFF `ftyp` box naming a HEIF or AVIF brand.
+pub fn sniff(bytes: &[u8]) -> Option<HeifKind> {
+    if bytes.len() < 16 || &bytes[4..8] != b"ftyp" {
+        return None;
+    }
+    let size = u32::from_be_bytes(bytes[0..4].try_into().ok()?) as usize;
+    let end = size.clamp(16, bytes.len().min(4096));
+    // The major brand, then (after the minor version) the compatible ones.
+    let brands: Vec<&[u8]> = std::iter::once(&bytes[8..12])
+        .chain(bytes[16..end].chunks_exact(4))
+        .collect();
+    let has = |set: &[&[u8; 4]]| brands.iter().any(|b| set.iter().any(|s| s[..] == **b));
+    if has(&AVIF_BRANDS) {
+        Some(HeifKind::Avif)
+    } else if has(&HEIC_BRANDS) {
+        Some(HeifKind::Heic)
+    } else {
+        None
+    }
+}
+
+/// Decodes the primary image of a HEIF/AVIF file.
+#[cfg(target_os = "linux")]
+pub fn decode(bytes: &[u8], path: &Path, kind: HeifKind) -> Result<Photo> {
+    use image::{GrayImage, RgbImage};
+    use libheif_rs::{ColorSpace, HeifContext, LibHeif, RgbChroma};
+
+    use crate::io::MAX_PIXELS;
+
+    let bad = |what: &str, e: libheif_rs::HeifError| Error::Unsupported {
+        path: path.to_path_buf(),
+        reason: format!("the {} {what}: {}", kind.name(), e.message),
+    };
+    let lib = LibHeif::new();
+    let ctx = HeifContext::read_from_bytes(bytes).map_err(|e| bad("cannot be read", e))?;
+    let handle = ctx
+        .primary_image_handle()
+        .map_err(|e| bad("has no primary image", e))?;
+    let (w, h) = (handle.width(), handle.height());
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{w}×{h} pixels is over the {} megapixel limit",
+                MAX_PIXELS / 1_000_000
+            ),
+        });
+    }
+    let alpha = handle.has_alpha_channel();
+    let chroma = if alpha {
+        RgbChroma::Rgba
+    } else {
+        RgbChroma::Rgb
+    };
+    let image = lib
+        .decode(&handle, ColorSpace::Rgb(chroma), None)
+        .map_err(|e| bad("cannot be decoded", e))?;
+    let plane = image
+        .planes()
+        .interleaved
+        .ok_or_else(|| Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: format!("the {} decoded to no RGB image", kind.name()),
+        })?;
+    let channels = if alpha { 4 } else { 3 };
+    let (pw, ph) = (plane.width as usize, plane.height as usize);
+    if plane.storage_bits_per_pixel != 8 * channels as u8
+        || plane.stride < pw * channels
+        || plane.data.len() < plane.stride * ph.saturating_sub(1) + pw * channels
+    {
+        return Err(Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: format!("the {} decoded to an unexpected pixel layout", kind.name()),
+        });
+    }
+    let row = |y: usize| &plane.data[y * plane.stride..y * plane.stride + pw * channels];
+    let mut rgb = Vec::with_capacity(pw * ph * 3);
+    let mut a = alpha.then(|| Vec::with_capacity(pw * ph));
+    for y in 0..ph {
+        for px in row(y).chunks_exact(channels) {
+            rgb.extend_from_slice(&px[..3]);
+            if let Some(a) = a.as_mut() {
+                a.push(px[3]);
+            }
+        }
+    }
+    let invalid = || Error::Unsupported {
+        path: path.to_path_buf(),
+        reason: format!("the {} decoded to an inconsistent size", kind.name()),
+    };
+    let rgb = RgbImage::from_raw(plane.width, plane.height, rgb).ok_or_else(invalid)?;
+    let alpha = match a {
+        Some(a) => Some(GrayImage::from_raw(plane.width, plane.height, a).ok_or_else(invalid)?),
+        None => None,
+    };
+    // An nclx profile has no bytes to carry: libheif has already used its matrix to make RGB.
+    let icc = handle.color_profile_raw().map(|p| p.data);
+    Ok(Photo {
+        rgb,
+        alpha,
+        // Written as a JPEG: no encoder for these formats ships with FaceCloak.
+        format: image::ImageFormat::Jpeg,
+        icc,
+        exif: exif_block(&handle),
+        read_as: Some(kind),
+    })
+}
+
+/// The EXIF item's TIFF structure: the item starts with the offset of the TIFF header.
+#[cfg(target_os = "linux")]
+fn exif_block(handle: &libheif_rs::ImageHandle) -> Option<Vec<u8>> {
+    let mut ids = [0; 4];
+    let n = handle.metadata_block_ids(&mut ids, b"Exif");
+    let data = handle.metadata(*ids[..n].first()?).ok()?;
+    let offset = u32::from_be_bytes(data.get(..4)?.try_into().ok()?) as usize;
+    data.get(4usize.checked_add(offset)?..)
+        .filter(|t| t.len() >= 8)
+        .map(<[u8]>::to_vec)
+}
+
+/// Where libheif is not built in, these photos are refused with a reason, not a build failure.
+#[cfg(not(target_os = "linux"))]
+pub fn decode(_bytes: &[u8], path: &Path, kind: HeifKind) -> Result<Photo> {
+    Err(Error::Unsupported {
+        path: path.to_path_buf(),
+        reason: format!(
+            "{} photos can be read only by FaceCloak for Linux so far; convert it to JPEG first",
+            kind.name()
+        ),
+    })
+}
