@@ -62,6 +62,23 @@ fn png_header_only(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
+/// A HEIF file whose every image claims `w`×`h` pixels (its `ispe` boxes rewritten).
+fn heif_claiming(heif: &[u8], w: u32, h: u32) -> Vec<u8> {
+    let mut out = heif.to_vec();
+    let at: Vec<usize> = heif
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == b"ispe")
+        .map(|(i, _)| i)
+        .collect();
+    assert!(!at.is_empty());
+    for i in at {
+        out[i + 8..i + 12].copy_from_slice(&w.to_be_bytes());
+        out[i + 12..i + 16].copy_from_slice(&h.to_be_bytes());
+    }
+    out
+}
+
 #[test]
 fn broken_and_hostile_files_fail_alone_with_their_reason() {
     let tmp = tempfile::tempdir().unwrap();
@@ -85,7 +102,7 @@ fn broken_and_hostile_files_fail_alone_with_their_reason() {
             image::ExtendedColorType::Rgb8,
         )
         .unwrap();
-    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+    let mut cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("empty.jpg", Vec::new(), ""),
         ("truncated.jpg", jpeg[..jpeg.len() / 2].to_vec(), ""),
         ("truncated.png", png[..png.len() / 2].to_vec(), ""),
@@ -105,6 +122,20 @@ fn broken_and_hostile_files_fail_alone_with_their_reason() {
             "megapixel limit",
         ),
     ];
+    if cfg!(target_os = "linux") {
+        let heic = std::fs::read(fixture("obama.heic")).unwrap();
+        let mut noise = heic[..32].to_vec();
+        noise.extend(b"not the boxes a HEIF file holds ".repeat(64));
+        cases.extend([
+            ("truncated.heic", heic[..heic.len() / 2].to_vec(), "HEIC"),
+            ("noise.heic", noise, "HEIC"),
+            (
+                "bomb.heic",
+                heif_claiming(&heic, 20_000, 20_000),
+                "megapixel limit",
+            ),
+        ]);
+    }
     let mut inputs = Vec::new();
     for (name, bytes, _) in &cases {
         std::fs::write(dir.join(name), bytes).unwrap();

@@ -1,0 +1,131 @@
+//! Photos as phones save them: HEIC (8- and 10-bit, rotated, with a thumbnail, a burst) and AVIF,
+//! made from the public-domain portraits by `tests/fixtures/make_heif.py`.
+#![cfg(target_os = "linux")]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{fixture, store};
+use facecloak::detect::Detector;
+use facecloak::io::load_photo;
+use image::RgbImage;
+use image::imageops::{FilterType, resize};
+
+/// Mean absolute difference of two images of one size, in 0..255 levels.
+fn mean_abs(a: &RgbImage, b: &RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let sum: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    sum as f64 / a.as_raw().len() as f64
+}
+
+/// The JPEG portrait the fixtures were made from, at their size.
+fn source(name: &str, crop_height: u32, size: (u32, u32)) -> RgbImage {
+    let img = load_photo(&fixture(name)).unwrap().rgb;
+    let top = image::imageops::crop_imm(&img, 0, 0, img.width(), crop_height).to_image();
+    resize(&top, size.0, size.1, FilterType::Lanczos3)
+}
+
+#[test]
+fn heic_and_avif_decode_upright_in_their_true_colours() {
+    let obama = source("obama.jpg", 1137, (455, 568));
+    for (name, limit) in [
+        ("obama.heic", 3.0),
+        ("obama.avif", 4.0),
+        // Stored a quarter-turn anticlockwise with an irot box (and EXIF orientation 6, which
+        // must not turn it a second time).
+        ("obama-rotated.heic", 3.0),
+        // Two images: the primary (Obama) is the one read.
+        ("burst.heic", 4.0),
+    ] {
+        let photo = load_photo(&fixture(name)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(photo.rgb.dimensions(), (455, 568), "{name}");
+        let diff = mean_abs(&photo.rgb, &obama);
+        assert!(diff < limit, "{name}: {diff:.2} levels from its source");
+        assert_eq!(photo.format, image::ImageFormat::Jpeg, "{name}");
+        assert!(photo.read_as.is_some(), "{name}");
+    }
+    // 10 bits a channel come out as 8, at the same brightness.
+    let photo = load_photo(&fixture("biden-10bit.heic")).unwrap();
+    let biden = source("biden.jpg", 1100, (485, 550));
+    let diff = mean_abs(&photo.rgb, &biden);
+    assert!(diff < 3.0, "10-bit: {diff:.2} levels from its source");
+}
+
+#[test]
+fn the_faces_of_heic_and_avif_photos_are_found() {
+    let mut detector = Detector::new(&store()).unwrap();
+    for name in [
+        "obama.heic",
+        "obama.avif",
+        "obama-rotated.heic",
+        "biden-10bit.heic",
+    ] {
+        let photo = load_photo(&fixture(name)).unwrap();
+        let faces = detector.detect(&photo.rgb).unwrap();
+        assert_eq!(faces.len(), 1, "{name}");
+        assert!(faces[0].score > 0.9, "{name}: score {}", faces[0].score);
+        // Upright: the eyes above the mouth.
+        let eyes = (faces[0].five[0][1] + faces[0].five[1][1]) / 2.0;
+        let mouth = (faces[0].five[3][1] + faces[0].five[4][1]) / 2.0;
+        assert!(eyes < mouth, "{name}: eyes at {eyes}, mouth at {mouth}");
+    }
+}
+
+#[test]
+fn a_cloaked_heic_is_written_as_a_jpeg_and_carries_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("IMG_0001.heic");
+    std::fs::copy(fixture("obama-rotated.heic"), &input).unwrap();
+    let original = std::fs::read(&input).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_facecloak"))
+        .args(["cloak", "--mode", "low", "--json", "--keep-metadata"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("1 HEIC/AVIF photo written as JPEG"),
+        "{stderr}"
+    );
+    let record: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(record["converted_from"], "HEIC", "{record}");
+    let output = dir.path().join("cloaked/IMG_0001.cloaked.jpg");
+    assert_eq!(Path::new(record["output"].as_str().unwrap()), output);
+    let bytes = std::fs::read(&output).unwrap();
+    assert_eq!(
+        image::guess_format(&bytes).unwrap(),
+        image::ImageFormat::Jpeg
+    );
+    let cloaked = load_photo(&output).unwrap();
+    assert_eq!(cloaked.rgb.dimensions(), (455, 568), "written upright");
+    // The HEIC's EXIF item is read and rebuilt from the allow-list: the camera kept, the
+    // orientation upright (the pixels are), no thumbnail.
+    let exif = cloaked.exif.expect("the allowed EXIF tags are kept");
+    let parsed = exif::Reader::new().read_raw(exif).unwrap();
+    let model = parsed
+        .get_field(exif::Tag::Model, exif::In::PRIMARY)
+        .map(|f| f.display_value().to_string());
+    assert_eq!(model.as_deref(), Some("\"Canon EOS 5D Mark III\""));
+    let orientation = parsed
+        .get_field(exif::Tag::Orientation, exif::In::PRIMARY)
+        .and_then(|f| f.value.get_uint(0));
+    assert!(matches!(orientation, None | Some(1)), "{orientation:?}");
+    assert!(parsed.fields().all(|f| f.ifd_num == exif::In::PRIMARY));
+    // One JPEG frame: no second image (a thumbnail or the burst's others) rides along.
+    let starts = bytes.windows(2).filter(|w| *w == [0xFF, 0xD8]).count();
+    assert_eq!(starts, 1);
+    assert_eq!(
+        std::fs::read(&input).unwrap(),
+        original,
+        "original untouched"
+    );
+}
