@@ -146,12 +146,14 @@ def main(app, cli, shots):
     shutil.copy(os.path.join(fixtures, "biden.jpg"), left_out)
     pair = os.path.join(album, "pair.jpg")
     shutil.copy(os.path.join(fixtures, "pair.jpg"), pair)
+    phone = os.path.join(album, "phone.heic")
+    shutil.copy(os.path.join(fixtures, "obama-rotated.heic"), phone)
     broken = os.path.join(album, "broken.jpg")
     with open(broken, "w") as f:
         f.write("not a photo")
     for k in range(10):
         shutil.copy(os.path.join(fixtures, "obama.jpg"), os.path.join(copies, f"copy{k}.jpg"))
-    originals = {p: sha(p) for p in (photo, left_out, pair)}
+    originals = {p: sha(p) for p in (photo, left_out, pair, phone)}
     settings = os.path.join(work, "settings.json")
     with open(settings, "w") as f:
         json.dump({"window": [1280, 800]}, f)  # the README's screenshot size
@@ -164,12 +166,12 @@ def main(app, cli, shots):
     w = None
     try:
         wait_for("tauri-driver", lambda: webdriver("GET", "/status", timeout=2) is not None, 30)
-        w = Window(app, [photo, left_out, pair, broken, copies], shots)
-        wait_for("the photos in the queue", lambda: len(w.rows()) == 14, 60)
+        w = Window(app, [photo, left_out, pair, phone, broken, copies], shots)
+        wait_for("the photos in the queue", lambda: len(w.rows()) == 15, 60)
         assert w.js("return document.getElementById('drop').classList.contains('compact')"), "the drop zone should be a bar"
-        # Every photo but the broken file gets a thumbnail; none is made for rows out of view, and
-        # all fourteen rows are in view here.
-        wait_for("thumbnails", lambda: w.js("return document.querySelectorAll('#queue td.thumb img').length") == 13, 60)
+        # Every photo but the broken file gets a thumbnail, the HEIC one too; none is made for rows
+        # out of view, and all fifteen rows are in view here.
+        wait_for("thumbnails", lambda: w.js("return document.querySelectorAll('#queue td.thumb img').length") == 14, 60)
 
         # The face picker: left-out.jpg's one face is left out.
         w.click(w.row("left-out.jpg") + " button.faces")
@@ -196,13 +198,15 @@ def main(app, cli, shots):
         # Start, then cancel once the first three photos are through.
         wait_for("Start to be enabled", lambda: w.js("return !document.getElementById('start').disabled"), 30)
         w.click("#start")
-        through = lambda: all(w.rows()[n][0] not in ("waiting", "working") for n in ("portrait.jpg", "left-out.jpg", "pair.jpg", "broken.jpg"))
+        through = lambda: all(w.rows()[n][0] not in ("waiting", "working") for n in ("portrait.jpg", "left-out.jpg", "pair.jpg", "phone.heic", "broken.jpg"))
         wait_for("the first photos to be finished", through, 300)
         w.click("#cancel")
         wait_for("the batch to stop", lambda: "stopped before the end" in (w.text("#notice") or ""), 120)
         rows = w.rows()
         assert rows["portrait.jpg"][0] == "done", rows
         assert rows["pair.jpg"][0] == "done", rows
+        assert rows["phone.heic"][0] == "done", rows
+        assert os.path.isfile(os.path.join(cloaked, "phone.cloaked.jpg")), "a HEIC photo is written as JPEG"
         assert rows["left-out.jpg"] == ("skipped", "Skipped: every face was left out"), rows
         assert rows["broken.jpg"][0] == "failed" and "broken.jpg" in rows["broken.jpg"][1], rows
         waiting = [n for n, (c, _) in rows.items() if c == "waiting"]
@@ -252,6 +256,18 @@ def main(app, cli, shots):
                  and sha(os.path.join(cloaked, "pair.cloaked.jpg")) != first_output, 240)
         faces_cell = w.text(w.row("pair.jpg") + " td:nth-child(3)")
         assert faces_cell == "1", faces_cell
+
+        # Before and after of the phone's HEIC photo (stored sideways, turned upright by the file).
+        w.click("#close-compare")
+        w.click(w.row("phone.heic") + " button.compare")
+        wait_for("the HEIC photo's before/after", lambda: w.js(
+            "const i = document.getElementById('photo'), b = document.getElementById('before');"
+            "return !document.getElementById('compare').hidden && i.complete && i.naturalWidth > 0"
+            " && b.complete && b.naturalWidth > 0"), 60)
+        assert w.js("return document.querySelectorAll('#photo-stack button.face').length") == 1
+        portrait = w.js("const i = document.getElementById('photo'); return i.naturalHeight > i.naturalWidth")
+        assert portrait, "the HEIC photo should be shown upright"
+        w.click("#close-compare")
 
         # The broken file is mended and retried: it alone is cloaked, the rest still wait.
         wait_for("the run to end", lambda: w.js("return document.getElementById('cancel').disabled"), 240)
