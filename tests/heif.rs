@@ -1,5 +1,5 @@
-//! Photos as phones save them: HEIC (8- and 10-bit, rotated, with a thumbnail, a burst) and AVIF,
-//! made from the public-domain portraits by `tests/fixtures/make_heif.py`.
+//! Photos as phones save them: HEIC (8- and 10-bit, rotated, with a thumbnail, a burst, a depth
+//! map) and AVIF, made from the public-domain portraits by `tests/fixtures/make_heif.py`.
 #![cfg(target_os = "linux")]
 
 mod common;
@@ -43,6 +43,8 @@ fn heic_and_avif_decode_upright_in_their_true_colours() {
         ("obama-rotated.heic", 3.0),
         // Two images: the primary (Obama) is the one read.
         ("burst.heic", 4.0),
+        // The primary with a depth map (Biden's crop, of another size): the depth map is not read.
+        ("with-depth.heic", 4.0),
     ] {
         let photo = load_photo(&fixture(name)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(photo.rgb.dimensions(), (455, 568), "{name}");
