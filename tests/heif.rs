@@ -60,6 +60,41 @@ fn heic_and_avif_decode_upright_in_their_true_colours() {
     assert!(diff < 3.0, "10-bit: {diff:.2} levels from its source");
 }
 
+/// Colours declared in Display P3 by an nclx box alone are brought into sRGB: greys stay as they
+/// are, colours come out more saturated than the same numbers read as sRGB.
+#[test]
+fn wide_gamut_colours_are_converted_to_srgb() {
+    let srgb = load_photo(&fixture("obama.avif")).unwrap().rgb;
+    let p3 = load_photo(&fixture("obama-p3.avif")).unwrap();
+    assert!(p3.icc.is_none());
+    let p3 = p3.rgb;
+    let spread = |p: &image::Rgb<u8>| {
+        let (lo, hi) = (p.0.iter().min().unwrap(), p.0.iter().max().unwrap());
+        f64::from(hi - lo)
+    };
+    let (mut grey_diff, mut greys, mut sat_srgb, mut sat_p3) = (0.0, 0, 0.0, 0.0);
+    for (a, b) in srgb.pixels().zip(p3.pixels()) {
+        sat_srgb += spread(a);
+        sat_p3 += spread(b);
+        if spread(a) < 6.0 {
+            greys += 1;
+            grey_diff +=
+                a.0.iter()
+                    .zip(b.0)
+                    .map(|(x, y)| f64::from(x.abs_diff(y)))
+                    .sum::<f64>()
+                    / 3.0;
+        }
+    }
+    assert!(greys > 1000, "{greys} grey pixels");
+    let grey_diff = grey_diff / f64::from(greys);
+    assert!(grey_diff < 2.0, "greys moved by {grey_diff:.2} levels");
+    assert!(
+        sat_p3 > 1.1 * sat_srgb,
+        "saturation {sat_p3} against {sat_srgb}"
+    );
+}
+
 #[test]
 fn the_faces_of_heic_and_avif_photos_are_found() {
     let mut detector = Detector::new(&store()).unwrap();

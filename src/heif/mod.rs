@@ -4,6 +4,9 @@
 //! in 8-bit RGB whatever its bit depth. Depth maps, thumbnails and the other images of a burst
 //! are never read, so none of them can reach an output.
 
+#[cfg(target_os = "linux")]
+mod gamut;
+
 use std::path::Path;
 
 use crate::io::Photo;
@@ -120,13 +123,20 @@ pub fn decode(bytes: &[u8], path: &Path, kind: HeifKind) -> Result<Photo> {
         path: path.to_path_buf(),
         reason: format!("the {} decoded to an inconsistent size", kind.name()),
     };
-    let rgb = RgbImage::from_raw(plane.width, plane.height, rgb).ok_or_else(invalid)?;
+    let mut rgb = RgbImage::from_raw(plane.width, plane.height, rgb).ok_or_else(invalid)?;
     let alpha = match a {
         Some(a) => Some(GrayImage::from_raw(plane.width, plane.height, a).ok_or_else(invalid)?),
         None => None,
     };
-    // An nclx profile has no bytes to carry: libheif has already used its matrix to make RGB.
+    // An ICC profile travels with the pixels. An nclx profile has no bytes to carry: libheif has
+    // already used its matrix to make RGB, and colours in a wider gamut are brought into sRGB,
+    // which is how a JPEG without a profile is read.
     let icc = handle.color_profile_raw().map(|p| p.data);
+    if icc.is_none()
+        && let Some(m) = handle.color_profile_nclx().and_then(|n| wide_gamut(&n))
+    {
+        gamut::convert(&mut rgb, &m);
+    }
     Ok(Photo {
         rgb,
         alpha,
@@ -135,6 +145,26 @@ pub fn decode(bytes: &[u8], path: &Path, kind: HeifKind) -> Result<Photo> {
         icc,
         exif: exif_block(&handle),
         read_as: Some(kind),
+    })
+}
+
+/// The conversion into sRGB for an nclx profile whose primaries are not sRGB's, when its
+/// transfer is an SDR one (PQ and HLG photos would need tone mapping, which is not done).
+#[cfg(target_os = "linux")]
+fn wide_gamut(nclx: &libheif_rs::ColorProfileNCLX) -> Option<[[f64; 3]; 3]> {
+    use libheif_rs::TransferCharacteristics as T;
+    if matches!(
+        nclx.transfer_characteristics(),
+        T::ITU_R_BT_2100_0_PQ | T::ITU_R_BT_2100_0_HLG
+    ) {
+        return None;
+    }
+    let xy = |x: f32, y: f32| [f64::from(x), f64::from(y)];
+    gamut::matrix_to_srgb(&gamut::Primaries {
+        red: xy(nclx.color_primary_red_x(), nclx.color_primary_red_y()),
+        green: xy(nclx.color_primary_green_x(), nclx.color_primary_green_y()),
+        blue: xy(nclx.color_primary_blue_x(), nclx.color_primary_blue_y()),
+        white: xy(nclx.color_primary_white_x(), nclx.color_primary_white_y()),
     })
 }
 
