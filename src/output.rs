@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageEncoder, ImageFormat, RgbaImage};
 
+use crate::heif::HeifKind;
 use crate::io::Photo;
 use crate::metadata::sanitise_exif;
 use crate::{Error, Result};
@@ -23,8 +24,8 @@ pub struct WriteOptions {
 /// JPEG quality: high enough that the cloak survives our own encode.
 pub const JPEG_QUALITY: u8 = 95;
 
-/// Every extension `output_format` can give an output.
-pub const OUTPUT_EXTENSIONS: [&str; 5] = ["jpg", "webp", "tif", "bmp", "png"];
+/// Every extension `output_format` and `heif_extension` can give an output.
+pub const OUTPUT_EXTENSIONS: [&str; 7] = ["jpg", "webp", "tif", "bmp", "png", "heic", "avif"];
 
 /// The output's format and extension for an input format: the same, except GIF, written as PNG.
 pub fn output_format(input: ImageFormat) -> (ImageFormat, &'static str) {
@@ -35,6 +36,31 @@ pub fn output_format(input: ImageFormat) -> (ImageFormat, &'static str) {
         ImageFormat::Bmp => (ImageFormat::Bmp, "bmp"),
         _ => (ImageFormat::Png, "png"),
     }
+}
+
+/// The extension of a HEIC or AVIF photo written in its own format.
+pub fn heif_extension(kind: HeifKind) -> &'static str {
+    match kind {
+        HeifKind::Heic => "heic",
+        HeifKind::Avif => "avif",
+    }
+}
+
+/// Encodes the cloaked pixels of a HEIC or AVIF photo in its own format, with the same
+/// metadata rules as `encode`.
+pub fn encode_heif(
+    photo: &Photo,
+    pixels: &image::RgbImage,
+    kind: HeifKind,
+    opts: &WriteOptions,
+) -> Result<Vec<u8>> {
+    let exif = if opts.keep_metadata {
+        photo.exif.as_deref().and_then(sanitise_exif)
+    } else {
+        None
+    };
+    let xmp = opts.tag.as_deref().map(xmp_packet);
+    crate::heif::encode(photo, pixels, kind, exif.as_deref(), xmp.as_deref())
 }
 
 /// Encodes the cloaked pixels (with the original's alpha, ICC profile and, if asked, EXIF).
@@ -67,7 +93,9 @@ pub fn encode(
                 let _ = enc.add_exif_metadata(exif);
             }
             if let Some(tag) = &opts.tag {
-                enc.add_app_segment(1, xmp_packet(tag))
+                let mut segment = XMP_NAMESPACE.to_vec();
+                segment.extend(xmp_packet(tag));
+                enc.add_app_segment(1, segment)
                     .map_err(|e| enc_err(Box::new(e)))?;
             }
             enc.encode(
@@ -121,8 +149,11 @@ fn with_alpha(photo: &Photo, pixels: &image::RgbImage) -> DynamicImage {
     }
 }
 
+/// What starts a JPEG's XMP segment, before the packet.
+const XMP_NAMESPACE: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
+
 fn xmp_packet(tag: &str) -> Vec<u8> {
-    let mut seg = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
+    let mut seg = Vec::new();
     seg.extend_from_slice(
         format!(
             "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?><x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\

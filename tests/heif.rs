@@ -166,3 +166,45 @@ fn a_cloaked_heic_is_written_as_a_jpeg_and_carries_nothing_else() {
         "original untouched"
     );
 }
+
+#[test]
+fn keep_heif_writes_one_image_with_nothing_uncloaked_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["obama.heic", "with-depth.heic", "obama-rotated.heic"] {
+        std::fs::copy(fixture(name), dir.path().join(name)).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_facecloak"))
+        .args(["cloak", "--mode", "low", "--keep-heif", "--keep-metadata"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("written as JPEG"), "{stderr}");
+    for name in ["obama", "with-depth", "obama-rotated"] {
+        let output = dir.path().join(format!("cloaked/{name}.cloaked.heic"));
+        let bytes = std::fs::read(&output).unwrap();
+        // The input's thumbnail, depth map and second image are not carried: one image alone.
+        let ctx = libheif_rs::HeifContext::read_from_bytes(&bytes).unwrap();
+        assert_eq!(ctx.number_of_top_level_images(), 1, "{name}");
+        let handle = ctx.primary_image_handle().unwrap();
+        assert_eq!(handle.number_of_thumbnails(), 0, "{name}");
+        assert!(!handle.has_depth_image(), "{name}");
+        let photo = load_photo(&output).unwrap();
+        assert_eq!(photo.rgb.dimensions(), (455, 568), "{name}: upright");
+        let source = load_photo(&fixture(&format!("{name}.heic"))).unwrap();
+        let diff = mean_abs(&photo.rgb, &source.rgb);
+        assert!(diff < 4.0, "{name}: {diff:.2} levels from its original");
+    }
+    let exif = load_photo(&dir.path().join("cloaked/obama-rotated.cloaked.heic"))
+        .unwrap()
+        .exif
+        .expect("the allowed EXIF tags are kept");
+    let parsed = exif::Reader::new().read_raw(exif).unwrap();
+    assert!(
+        parsed
+            .get_field(exif::Tag::Model, exif::In::PRIMARY)
+            .is_some()
+    );
+    assert!(parsed.fields().all(|f| f.ifd_num == exif::In::PRIMARY));
+}

@@ -25,7 +25,8 @@ use crate::io::load_photo;
 use crate::models::ModelStore;
 use crate::naming::Plan;
 use crate::output::{
-    OUTPUT_EXTENSIONS, WriteOptions, encode, output_format, remove_stale_temps, write_atomic,
+    OUTPUT_EXTENSIONS, WriteOptions, encode, encode_heif, heif_extension, output_format,
+    remove_stale_temps, write_atomic,
 };
 use crate::verify::{Verifier, protection_words};
 use crate::{Error, Result, quality};
@@ -47,6 +48,8 @@ pub struct Options {
     /// path is kept because a run's names depend on the photos in it.
     pub redo: HashMap<PathBuf, PathBuf>,
     pub keep_metadata: bool,
+    /// Write HEIC and AVIF photos in their own format instead of as JPEG.
+    pub keep_heif: bool,
     /// Record mode and seed in each output.
     pub tag: bool,
     pub seed: u64,
@@ -77,6 +80,7 @@ impl Default for Options {
             overwrite: false,
             redo: HashMap::new(),
             keep_metadata: false,
+            keep_heif: false,
             tag: false,
             seed: 0,
             jobs: 0,
@@ -342,7 +346,11 @@ fn process<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Result<Even
         })
         .collect::<Result<Vec<_>>>()?;
 
-    let (format, ext) = output_format(photo.format);
+    let heif = photo.read_as.filter(|_| options.keep_heif);
+    let (format, ext) = match heif {
+        Some(kind) => (photo.format, heif_extension(kind)),
+        None => output_format(photo.format),
+    };
     let output = match options.redo.get(input) {
         Some(earlier) => earlier.clone(),
         None => shared.plan.output(input, ext),
@@ -354,13 +362,20 @@ fn process<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Result<Even
             .then(|| format!("mode={} seed={}", options.mode.name(), options.seed)),
         overwrite: options.replaces(input),
     };
-    let bytes = encode(&photo, &result.image, format, &write).map_err(|e| with_path(e, &output))?;
+    let bytes = match heif {
+        Some(kind) => encode_heif(&photo, &result.image, kind, &write),
+        None => encode(&photo, &result.image, format, &write),
+    }
+    .map_err(|e| with_path(e, &output))?;
     write_atomic(&output, &bytes, options.replaces(input))?;
     Ok(Event::Done(FileReport {
         input: input.to_path_buf(),
         output,
         faces: reports,
-        converted_from: photo.read_as.map(|k| k.name().to_string()),
+        converted_from: photo
+            .read_as
+            .filter(|_| heif.is_none())
+            .map(|k| k.name().to_string()),
         too_small,
         ssim: quality::ssim_photo(&photo.rgb, &result.image, &result.regions()),
         psnr: quality::psnr(&photo.rgb, &result.image),

@@ -5,12 +5,16 @@
 //! are never read, so none of them can reach an output.
 
 #[cfg(target_os = "linux")]
+mod decode;
+#[cfg(target_os = "linux")]
+mod encode;
+#[cfg(target_os = "linux")]
 mod gamut;
 
-use std::path::Path;
-
-use crate::io::Photo;
-use crate::{Error, Result};
+#[cfg(target_os = "linux")]
+pub use decode::decode;
+#[cfg(target_os = "linux")]
+pub use encode::encode;
 
 /// Which of the two families a file belongs to, by the brands of its `ftyp` box.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,140 +58,42 @@ pub fn sniff(bytes: &[u8]) -> Option<HeifKind> {
     }
 }
 
-/// Decodes the primary image of a HEIF/AVIF file.
-#[cfg(target_os = "linux")]
-pub fn decode(bytes: &[u8], path: &Path, kind: HeifKind) -> Result<Photo> {
-    use image::{GrayImage, RgbImage};
-    use libheif_rs::{ColorSpace, HeifContext, LibHeif, RgbChroma};
-
-    use crate::io::MAX_PIXELS;
-
-    let bad = |what: &str, e: libheif_rs::HeifError| Error::Unsupported {
-        path: path.to_path_buf(),
-        reason: format!("the {} {what}: {}", kind.name(), e.message),
-    };
-    let lib = LibHeif::new();
-    let ctx = HeifContext::read_from_bytes(bytes).map_err(|e| bad("cannot be read", e))?;
-    let handle = ctx
-        .primary_image_handle()
-        .map_err(|e| bad("has no primary image", e))?;
-    let (w, h) = (handle.width(), handle.height());
-    if u64::from(w) * u64::from(h) > MAX_PIXELS {
-        return Err(Error::Unsupported {
-            path: path.to_path_buf(),
-            reason: format!(
-                "{w}×{h} pixels is over the {} megapixel limit",
-                MAX_PIXELS / 1_000_000
-            ),
-        });
-    }
-    let alpha = handle.has_alpha_channel();
-    let chroma = if alpha {
-        RgbChroma::Rgba
-    } else {
-        RgbChroma::Rgb
-    };
-    let image = lib
-        .decode(&handle, ColorSpace::Rgb(chroma), None)
-        .map_err(|e| bad("cannot be decoded", e))?;
-    let plane = image
-        .planes()
-        .interleaved
-        .ok_or_else(|| Error::Unsupported {
-            path: path.to_path_buf(),
-            reason: format!("the {} decoded to no RGB image", kind.name()),
-        })?;
-    let channels = if alpha { 4 } else { 3 };
-    let (pw, ph) = (plane.width as usize, plane.height as usize);
-    if plane.storage_bits_per_pixel != 8 * channels as u8
-        || plane.stride < pw * channels
-        || plane.data.len() < plane.stride * ph.saturating_sub(1) + pw * channels
-    {
-        return Err(Error::Unsupported {
-            path: path.to_path_buf(),
-            reason: format!("the {} decoded to an unexpected pixel layout", kind.name()),
-        });
-    }
-    let row = |y: usize| &plane.data[y * plane.stride..y * plane.stride + pw * channels];
-    let mut rgb = Vec::with_capacity(pw * ph * 3);
-    let mut a = alpha.then(|| Vec::with_capacity(pw * ph));
-    for y in 0..ph {
-        for px in row(y).chunks_exact(channels) {
-            rgb.extend_from_slice(&px[..3]);
-            if let Some(a) = a.as_mut() {
-                a.push(px[3]);
-            }
-        }
-    }
-    let invalid = || Error::Unsupported {
-        path: path.to_path_buf(),
-        reason: format!("the {} decoded to an inconsistent size", kind.name()),
-    };
-    let mut rgb = RgbImage::from_raw(plane.width, plane.height, rgb).ok_or_else(invalid)?;
-    let alpha = match a {
-        Some(a) => Some(GrayImage::from_raw(plane.width, plane.height, a).ok_or_else(invalid)?),
-        None => None,
-    };
-    // An ICC profile travels with the pixels. An nclx profile has no bytes to carry: libheif has
-    // already used its matrix to make RGB, and colours in a wider gamut are brought into sRGB,
-    // which is how a JPEG without a profile is read.
-    let icc = handle.color_profile_raw().map(|p| p.data);
-    if icc.is_none()
-        && let Some(m) = handle.color_profile_nclx().and_then(|n| wide_gamut(&n))
-    {
-        gamut::convert(&mut rgb, &m);
-    }
-    Ok(Photo {
-        rgb,
-        alpha,
-        // Written as a JPEG: no encoder for these formats ships with FaceCloak.
-        format: image::ImageFormat::Jpeg,
-        icc,
-        exif: exif_block(&handle),
-        read_as: Some(kind),
-    })
-}
-
-/// The conversion into sRGB for an nclx profile whose primaries are not sRGB's, when its
-/// transfer is an SDR one (PQ and HLG photos would need tone mapping, which is not done).
-#[cfg(target_os = "linux")]
-fn wide_gamut(nclx: &libheif_rs::ColorProfileNCLX) -> Option<[[f64; 3]; 3]> {
-    use libheif_rs::TransferCharacteristics as T;
-    if matches!(
-        nclx.transfer_characteristics(),
-        T::ITU_R_BT_2100_0_PQ | T::ITU_R_BT_2100_0_HLG
-    ) {
-        return None;
-    }
-    let xy = |x: f32, y: f32| [f64::from(x), f64::from(y)];
-    gamut::matrix_to_srgb(&gamut::Primaries {
-        red: xy(nclx.color_primary_red_x(), nclx.color_primary_red_y()),
-        green: xy(nclx.color_primary_green_x(), nclx.color_primary_green_y()),
-        blue: xy(nclx.color_primary_blue_x(), nclx.color_primary_blue_y()),
-        white: xy(nclx.color_primary_white_x(), nclx.color_primary_white_y()),
-    })
-}
-
-/// The EXIF item's TIFF structure: the item starts with the offset of the TIFF header.
-#[cfg(target_os = "linux")]
-fn exif_block(handle: &libheif_rs::ImageHandle) -> Option<Vec<u8>> {
-    let mut ids = [0; 4];
-    let n = handle.metadata_block_ids(&mut ids, b"Exif");
-    let data = handle.metadata(*ids[..n].first()?).ok()?;
-    let offset = u32::from_be_bytes(data.get(..4)?.try_into().ok()?) as usize;
-    data.get(4usize.checked_add(offset)?..)
-        .filter(|t| t.len() >= 8)
-        .map(<[u8]>::to_vec)
-}
+#[cfg(not(target_os = "linux"))]
+pub use unsupported::{decode, encode};
 
 /// Where libheif is not built in, these photos are refused with a reason, not a build failure.
 #[cfg(not(target_os = "linux"))]
-pub fn decode(_bytes: &[u8], path: &Path, kind: HeifKind) -> Result<Photo> {
-    Err(Error::Unsupported {
-        path: path.to_path_buf(),
-        reason: format!(
-            "{} photos can be read only by FaceCloak for Linux so far; convert it to JPEG first",
-            kind.name()
-        ),
-    })
+mod unsupported {
+    use std::path::Path;
+
+    use super::HeifKind;
+    use crate::io::Photo;
+    use crate::{Error, Result};
+
+    pub fn decode(_bytes: &[u8], path: &Path, kind: HeifKind) -> Result<Photo> {
+        Err(Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{} photos can be read only by FaceCloak for Linux so far; convert it to JPEG first",
+                kind.name()
+            ),
+        })
+    }
+
+    pub fn encode(
+        _photo: &Photo,
+        _pixels: &image::RgbImage,
+        kind: HeifKind,
+        _exif: Option<&[u8]>,
+        _xmp: Option<&[u8]>,
+    ) -> Result<Vec<u8>> {
+        Err(Error::Encode {
+            path: std::path::PathBuf::new(),
+            source: format!(
+                "{} photos can be written only by FaceCloak for Linux so far",
+                kind.name()
+            )
+            .into(),
+        })
+    }
 }

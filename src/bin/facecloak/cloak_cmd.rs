@@ -35,6 +35,7 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
         out_dir: args.out.clone(),
         overwrite: args.overwrite,
         keep_metadata: args.keep_metadata,
+        keep_heif: args.keep_heif,
         tag: args.tag,
         seed: args.seed,
         jobs: args.jobs,

@@ -101,6 +101,10 @@ pub struct CloakArgs {
     /// serial numbers, maker notes, GPS, XMP and IPTC are always dropped. Off by default.
     #[arg(long)]
     keep_metadata: bool,
+    /// Write HEIC and AVIF photos as HEIC and AVIF (quality 92) instead of as JPEG, which every
+    /// site takes; other formats keep theirs anyway.
+    #[arg(long)]
+    keep_heif: bool,
     /// Record mode and seed in each output. Off by default: a tag helps scrapers spot cloaks.
     #[arg(long)]
     tag: bool,
