@@ -117,6 +117,11 @@ pub fn set_keep_metadata(state: State<'_, AppState>, on: bool) -> Result<Setting
     save(&state, |s| s.keep_metadata = on)
 }
 
+#[tauri::command]
+pub fn set_keep_heif(state: State<'_, AppState>, on: bool) -> Result<Settings, String> {
+    save(&state, |s| s.keep_heif = on)
+}
+
 /// A row's thumbnail, made when the page first shows the row and kept; `None` for a photo that
 /// cannot be read (its row says why at Start).
 #[tauri::command]
@@ -193,6 +198,7 @@ pub async fn start(
         mode: settings.mode,
         out_dir: settings.out_dir,
         keep_metadata: settings.keep_metadata,
+        keep_heif: settings.keep_heif,
         choices,
         redo,
         resource_dir: app.path().resource_dir().ok(),

@@ -107,6 +107,7 @@ fn main() {
             commands::reset_output,
             commands::set_mode,
             commands::set_keep_metadata,
+            commands::set_keep_heif,
             commands::thumbnail,
             commands::requeue,
             faces::face_pair,

@@ -14,6 +14,8 @@ pub struct Settings {
     pub out_dir: Option<PathBuf>,
     /// Keep the allow-listed camera metadata (`--keep-metadata`); off drops all EXIF.
     pub keep_metadata: bool,
+    /// Write HEIC and AVIF photos in their own format (`--keep-heif`); off writes JPEG.
+    pub keep_heif: bool,
     pub window: (u32, u32),
 }
 
@@ -23,6 +25,7 @@ impl Default for Settings {
             mode: Mode::Mid,
             out_dir: None,
             keep_metadata: false,
+            keep_heif: false,
             window: (1000, 720),
         }
     }
@@ -84,6 +87,7 @@ mod tests {
             mode: Mode::High,
             out_dir: Some("/tmp/x".into()),
             keep_metadata: true,
+            keep_heif: true,
             window: (800, 600),
         };
         save(&p, &s).unwrap();

@@ -37,7 +37,7 @@ beforeEach(() => {
       calls.push({ cmd, args });
       switch (cmd) {
         case "state":
-          return { settings: { mode: "mid", out_dir: null, keep_metadata: false, window: [1000, 720] }, notice: "settings were damaged", items: [current], running: false };
+          return { settings: { mode: "mid", out_dir: null, keep_metadata: false, keep_heif: false, window: [1000, 720] }, notice: "settings were damaged", items: [current], running: false };
         case "start": {
           const channel = (args as { onEvent: { onmessage: (i: Item) => void } }).onEvent;
           channel.onmessage({ ...photo, status: "working" });
@@ -48,9 +48,11 @@ beforeEach(() => {
         case "remove":
           return null;
         case "set_mode":
-          return { mode: (args as { mode: string }).mode, out_dir: null, keep_metadata: false, window: [1000, 720] };
+          return { mode: (args as { mode: string }).mode, out_dir: null, keep_metadata: false, keep_heif: false, window: [1000, 720] };
         case "set_keep_metadata":
-          return { mode: "mid", out_dir: null, keep_metadata: (args as { on: boolean }).on, window: [1000, 720] };
+          return { mode: "mid", out_dir: null, keep_metadata: (args as { on: boolean }).on, keep_heif: false, window: [1000, 720] };
+        case "set_keep_heif":
+          return { mode: "mid", out_dir: null, keep_metadata: false, keep_heif: (args as { on: boolean }).on, window: [1000, 720] };
         case "open_output":
           throw "Cloaked photos go into a folder beside each original.";
         default:
@@ -117,6 +119,17 @@ describe("the window", () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(calls.find((c) => c.cmd === "set_keep_metadata")?.args).toEqual({ on: true });
     expect(document.getElementById("current")?.textContent).toContain("camera details kept");
+  });
+
+  it("keeps HEIC and AVIF in their format only when asked", async () => {
+    await new App().init();
+    const heif = document.getElementById("keep-heif") as HTMLInputElement;
+    expect(heif.checked).toBe(false);
+    heif.checked = true;
+    heif.dispatchEvent(new Event("change"));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls.find((c) => c.cmd === "set_keep_heif")?.args).toEqual({ on: true });
+    expect(heif.checked).toBe(true);
   });
 
   it("draws only the rows in view of a 2000-photo queue and asks for their thumbnails a few at a time", async () => {

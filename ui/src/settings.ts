@@ -1,4 +1,5 @@
-// The settings panel: default strength, output folder and metadata, saved by the app at once.
+// The settings panel: default strength, output folder, metadata and the HEIC/AVIF output format,
+// saved by the app at once.
 
 import { $, call, openPanel } from "./ipc";
 import { type Mode, currentText, outputText } from "./format";
@@ -7,6 +8,7 @@ export interface Settings {
   mode: Mode;
   out_dir: string | null;
   keep_metadata: boolean;
+  keep_heif: boolean;
   window: [number, number];
 }
 
@@ -14,6 +16,7 @@ export function showSettings(s: Settings): void {
   document.querySelectorAll<HTMLInputElement>("input[name=mode]").forEach((r) => (r.checked = r.value === s.mode));
   $("out-dir").textContent = outputText(s.out_dir);
   $<HTMLInputElement>("keep-metadata").checked = s.keep_metadata;
+  $<HTMLInputElement>("keep-heif").checked = s.keep_heif;
   $("current").textContent = currentText(s);
 }
 
@@ -24,6 +27,8 @@ export function bindSettings(): void {
   );
   const keep = $<HTMLInputElement>("keep-metadata");
   keep.addEventListener("change", () => call<Settings>("set_keep_metadata", { on: keep.checked }).then(apply));
+  const heif = $<HTMLInputElement>("keep-heif");
+  heif.addEventListener("change", () => call<Settings>("set_keep_heif", { on: heif.checked }).then(apply));
   $("pick-output").addEventListener("click", () => call<Settings>("pick_output").then(apply));
   $("reset-output").addEventListener("click", () => call<Settings>("reset_output").then(apply));
   $("open-output").addEventListener("click", () => call("open_output", { id: null }));
