@@ -1,7 +1,7 @@
 //! `cargo bench`: the same measurements as `facecloak bench`, printed as JSON.
 //! Arguments: an optional photo path (default: the sample portrait).
 
-use facecloak::cloak::Mode;
+use facecloak::internals::cloak::Mode;
 
 fn main() {
     // cargo passes `--bench`; anything else is the photo.

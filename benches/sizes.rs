@@ -10,8 +10,8 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use facecloak::bench::compose::{self, Head};
-use facecloak::detect::Detector;
-use facecloak::models::ModelStore;
+use facecloak::internals::detect::Detector;
+use facecloak::internals::models::ModelStore;
 
 const SIZES_MP: [f64; 4] = [1.0, 4.0, 16.0, 24.0];
 
@@ -24,12 +24,12 @@ fn main() {
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let portrait = facecloak::io::load_rgb(&fixtures.join("obama.jpg"))?;
+    let portrait = facecloak::internals::io::load_rgb(&fixtures.join("obama.jpg"))?;
     let mut detector = Detector::new(&ModelStore::locate(None)?)?;
     let heads = ["obama.jpg", "biden.jpg"]
         .iter()
         .map(|name| {
-            let img = facecloak::io::load_rgb(&fixtures.join(name))?;
+            let img = facecloak::internals::io::load_rgb(&fixtures.join(name))?;
             Head::cut(&mut detector, &img)?.ok_or_else(|| format!("{name}: no face").into())
         })
         .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()?;

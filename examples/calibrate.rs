@@ -1,8 +1,8 @@
 //! Development probe: equal-error-rate thresholds of every recogniser on a folder of <identity>/<photo>.
-use facecloak::align::{face_transform, warp_face};
-use facecloak::detect::Detector;
-use facecloak::models::{ModelStore, recognisers};
-use facecloak::recognise::{Recogniser, pair_scores};
+use facecloak::internals::align::{face_transform, warp_face};
+use facecloak::internals::detect::Detector;
+use facecloak::internals::models::{ModelStore, recognisers};
+use facecloak::internals::recognise::{Recogniser, pair_scores};
 
 fn main() {
     let dir = std::env::args().nth(1).unwrap();
@@ -22,7 +22,7 @@ fn main() {
             .collect();
         files.sort();
         for f in files.iter().take(6) {
-            let img = facecloak::io::load_rgb(f).unwrap();
+            let img = facecloak::internals::io::load_rgb(f).unwrap();
             if let Some(face) = det.detect(&img).unwrap().first() {
                 faces.push(warp_face(&img, &face_transform(&face.five)));
                 labels.push(id);

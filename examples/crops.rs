@@ -3,9 +3,9 @@
 //! the project (models/tools). `crops DATASET OUT [UPSCALE]`.
 use std::path::Path;
 
-use facecloak::align::{face_transform, warp_face};
-use facecloak::detect::Detector;
-use facecloak::models::ModelStore;
+use facecloak::internals::align::{face_transform, warp_face};
+use facecloak::internals::detect::Detector;
+use facecloak::internals::models::ModelStore;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -27,7 +27,7 @@ fn main() {
             .collect();
         files.sort();
         for f in files {
-            let Ok(img) = facecloak::io::load_rgb(&f) else {
+            let Ok(img) = facecloak::internals::io::load_rgb(&f) else {
                 continue;
             };
             let Some(face) = det.detect(&img).unwrap().into_iter().next() else {

@@ -10,8 +10,8 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let faces = [
-        facecloak::io::load_rgb(&root.join("obama.jpg")).unwrap(),
-        facecloak::io::load_rgb(&root.join("biden.jpg")).unwrap(),
+        facecloak::internals::io::load_rgb(&root.join("obama.jpg")).unwrap(),
+        facecloak::internals::io::load_rgb(&root.join("biden.jpg")).unwrap(),
     ];
     // Sizes cycle from small phone shots to a 24 MP camera frame.
     let sizes = [

@@ -5,10 +5,10 @@
 //! variant.
 use std::sync::atomic::AtomicBool;
 
-use facecloak::cloak::{Cloaker, Params};
-use facecloak::detect::Detector;
-use facecloak::models::ModelStore;
-use facecloak::verify::Verifier;
+use facecloak::internals::cloak::{Cloaker, Params};
+use facecloak::internals::detect::Detector;
+use facecloak::internals::models::ModelStore;
+use facecloak::internals::verify::Verifier;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,7 +25,7 @@ fn main() {
 }
 
 fn load(path: &str, up: u32) -> image::RgbImage {
-    let mut img = facecloak::io::load_rgb(std::path::Path::new(path)).unwrap();
+    let mut img = facecloak::internals::io::load_rgb(std::path::Path::new(path)).unwrap();
     if up > 1 {
         img = image::imageops::resize(
             &img,
@@ -39,7 +39,7 @@ fn load(path: &str, up: u32) -> image::RgbImage {
 
 fn probe(
     img: &image::RgbImage,
-    face: &facecloak::detect::Face,
+    face: &facecloak::internals::detect::Face,
     specs: &[String],
     name: &str,
     cloaker: &mut Cloaker,
@@ -53,7 +53,7 @@ fn probe(
         }
         let r = cloaker.cloak_face(img, face, &p, 0, &stop).unwrap();
         let (kept, q, secs) = (r.kept, r.quality, r.seconds);
-        let out = facecloak::cloak::combine(img, vec![r]).image;
+        let out = facecloak::internals::cloak::combine(img, vec![r]).image;
         let checks = verifier.check(img, &out, face).unwrap();
         let sims: Vec<String> = checks
             .iter()

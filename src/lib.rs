@@ -1,36 +1,100 @@
 //! FaceCloak: cloak the faces in photos so face-recognition scrapers cannot match them to you.
 //!
-//! The pipeline: [`io`] decodes photos upright, [`detect`] finds faces and landmarks, [`align`]
-//! maps each face onto a shared 112×112 template, [`cloak`] optimises a perturbation per face
-//! against the surrogate recognisers' gradient graphs ([`recognise`], run by ONNX Runtime through
-//! [`runtime`] and [`models`]) back through the warp ([`warp`]) at full resolution, [`quality`]
-//! keeps it within budget, and [`output`] writes the result in the input's format, atomically.
-//! [`batch`] runs albums in parallel with progress events and a stop flag.
+//! Each photo is decoded upright (JPEG, PNG, WebP, TIFF, BMP, GIF, HEIC, AVIF), its faces are
+//! found and aligned, and a small perturbation is optimised per face against an ensemble of
+//! surrogate recognisers run by ONNX Runtime, pasted back at full resolution within a visibility
+//! floor, and written in the input's format (HEIC and AVIF as JPEG unless asked), atomically,
+//! with metadata by allow-list. Photos and faces run in parallel.
+//!
+//! The front door is small: [`cloak_batch`] runs a batch with [`Options`] (a [`Mode`] among
+//! them), reporting [`Event`]s as it goes and returning a [`Report`] of [`FileReport`]s and their
+//! [`FaceReport`]s; a stop flag ends it between faces. [`Detector`] finds the faces a front end
+//! lets the user choose from ([`FaceChoice`]), and [`preview`] makes the small images a window
+//! shows.
+//!
+//! ```no_run
+//! use std::sync::atomic::AtomicBool;
+//!
+//! use facecloak::{Event, Mode, Options, cloak_batch, collect_inputs};
+//!
+//! let (photos, problems) = collect_inputs(&["holiday".into()], false);
+//! for (path, why) in &problems {
+//!     eprintln!("skipped {}: {why}", path.display());
+//! }
+//! let options = Options {
+//!     mode: Mode::Mid,
+//!     ..Options::default()
+//! };
+//! let stop = AtomicBool::new(false);
+//! let report = cloak_batch(
+//!     &photos,
+//!     &options,
+//!     |event| {
+//!         if let Event::Done(done) = event {
+//!             println!("{} → {}", done.input.display(), done.output.display());
+//!         }
+//!     },
+//!     &stop,
+//! )?;
+//! println!("{} cloaked, {} failed", report.done.len(), report.failed.len());
+//! # Ok::<(), facecloak::Error>(())
+//! ```
 
-pub mod align;
-pub mod batch;
+mod align;
+mod batch;
+#[cfg(feature = "bench")]
 pub mod bench;
-pub mod cloak;
-pub mod detect;
-pub mod error;
+mod cloak;
+mod detect;
+mod error;
 #[cfg(feature = "eval")]
 pub mod eval;
-pub mod geometry;
-pub mod heif;
-pub mod io;
-pub mod memory;
-pub mod metadata;
-pub mod models;
-pub mod naming;
-pub mod output;
-pub mod pathname;
-pub mod planes;
+mod geometry;
+mod heif;
+mod io;
+mod memory;
+mod metadata;
+mod models;
+mod naming;
+mod output;
+mod pathname;
+mod planes;
 pub mod preview;
-pub mod quality;
-pub mod recognise;
-pub mod runtime;
-pub mod verify;
-pub mod visibility;
-pub mod warp;
+mod quality;
+mod recognise;
+mod runtime;
+mod verify;
+mod visibility;
+mod warp;
 
+pub use batch::{
+    EXTENSIONS, Event, FaceChoice, FaceReport, FileReport, NotProtected, Options, Report,
+    cloak_batch, collect_inputs, face_size, faces_word,
+};
+pub use cloak::{Mode, Params};
+pub use detect::{Detector, Face};
 pub use error::{Error, Result};
+pub use geometry::Rect;
+pub use io::load_rgb;
+pub use memory::tune_allocator;
+pub use models::ModelStore;
+pub use output::write_atomic;
+pub use pathname::serialize as serialize_path;
+pub use visibility::rating;
+
+/// Everything else, for the project's own tests, benches, examples, fuzz targets and the CLI's
+/// developer commands: not a stable API.
+#[doc(hidden)]
+pub mod internals {
+    macro_rules! open {
+        ($($m:ident),*) => {
+            $(pub mod $m {
+                pub use crate::$m::*;
+            })*
+        };
+    }
+    open!(
+        align, batch, cloak, detect, error, geometry, heif, io, memory, metadata, models, naming,
+        output, pathname, planes, quality, recognise, runtime, verify, visibility, warp
+    );
+}

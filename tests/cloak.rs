@@ -7,16 +7,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use common::{fixture, store};
-use facecloak::batch::{Event, Options, Report, cloak_batch};
-use facecloak::cloak::Mode;
-use facecloak::detect::Detector;
-use facecloak::models::{Role, recognisers, surrogates};
+use facecloak::internals::batch::{Event, Options, Report, cloak_batch};
+use facecloak::internals::cloak::Mode;
+use facecloak::internals::detect::Detector;
+use facecloak::internals::models::{Role, recognisers, surrogates};
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageFormat, RgbImage};
 
 /// The Obama portrait at half size: the same face, cloaked in a fraction of the time.
 fn small_portrait() -> RgbImage {
-    let img = facecloak::io::load_rgb(&fixture("obama.jpg")).unwrap();
+    let img = facecloak::internals::io::load_rgb(&fixture("obama.jpg")).unwrap();
     image::imageops::resize(
         &img,
         img.width() / 2,
@@ -158,7 +158,7 @@ fn every_exif_orientation_gives_an_upright_face_and_an_upright_output() {
             &path,
             Some(&exif_with_orientation(u16::from(o))),
         );
-        let loaded = facecloak::io::load_rgb(&path).unwrap();
+        let loaded = facecloak::internals::io::load_rgb(&path).unwrap();
         assert_eq!(loaded.dimensions(), upright.dimensions(), "orientation {o}");
         let faces = det.detect(&loaded).unwrap();
         assert_eq!(faces.len(), 1, "orientation {o}");
@@ -174,7 +174,7 @@ fn every_exif_orientation_gives_an_upright_face_and_an_upright_output() {
     let (report, _) = run(&inputs, &low(&out));
     assert_eq!(report.done.len(), 8, "{report:?}");
     for file in &report.done {
-        let img = facecloak::io::load_rgb(&file.output).unwrap();
+        let img = facecloak::internals::io::load_rgb(&file.output).unwrap();
         assert_eq!(
             img.dimensions(),
             upright.dimensions(),
@@ -320,7 +320,8 @@ fn outputs_are_not_redone_or_recloaked_and_alpha_survives() {
         };
         assert!(reason.contains(expected), "{input:?}: {reason}");
     }
-    let (inputs, problems) = facecloak::batch::collect_inputs(&[tmp.path().to_path_buf()], true);
+    let (inputs, problems) =
+        facecloak::internals::batch::collect_inputs(&[tmp.path().to_path_buf()], true);
     assert_eq!(inputs, vec![photo]);
     assert!(problems.is_empty());
 }
@@ -359,9 +360,9 @@ fn metadata_is_stripped_by_default_kept_without_location_on_request_and_tagged_o
 
 #[test]
 fn a_decoy_pulls_the_cloaked_face_toward_the_other_portrait() {
-    use facecloak::align::{TEMPLATE, face_transform, warp_face};
-    use facecloak::cloak::{Cloaker, combine};
-    use facecloak::recognise::{Recogniser, cosine};
+    use facecloak::internals::align::{TEMPLATE, face_transform, warp_face};
+    use facecloak::internals::cloak::{Cloaker, combine};
+    use facecloak::internals::recognise::{Recogniser, cosine};
 
     let store = store();
     let img = small_portrait();
@@ -371,12 +372,12 @@ fn a_decoy_pulls_the_cloaked_face_toward_the_other_portrait() {
         .unwrap()
         .remove(0);
     // Of the two decoys Obama's own face is the most like his, so Biden's is the one chosen.
-    let decoy = facecloak::io::load_rgb(&store.path("decoys/biden.png")).unwrap();
+    let decoy = facecloak::internals::io::load_rgb(&store.path("decoys/biden.png")).unwrap();
     let decoy = warp_face(&decoy, &face_transform(&TEMPLATE));
     let mut cloaker = Cloaker::new(&store).unwrap();
     let never = AtomicBool::new(false);
     let likeness = |pull: f32, cloaker: &mut Cloaker| -> f32 {
-        let params = facecloak::cloak::Params {
+        let params = facecloak::internals::cloak::Params {
             decoy: pull,
             ..Mode::Mid.params()
         };

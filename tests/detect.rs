@@ -4,7 +4,7 @@ mod common;
 
 use common::{fixture, heads, store};
 use facecloak::bench::compose::{self, Placed};
-use facecloak::detect::{Detector, Face};
+use facecloak::internals::detect::{Detector, Face};
 use image::{GenericImage, RgbImage};
 
 fn inside(p: [f32; 2], b: [f32; 4]) -> bool {
@@ -43,7 +43,7 @@ fn assert_plausible(face: &Face, what: &str) {
 fn finds_the_one_face_in_each_portrait() {
     let mut det = Detector::new(&store()).unwrap();
     for name in ["obama.jpg", "biden.jpg"] {
-        let img = facecloak::io::load_rgb(&fixture(name)).unwrap();
+        let img = facecloak::internals::io::load_rgb(&fixture(name)).unwrap();
         let faces = det.detect(&img).unwrap();
         assert_eq!(faces.len(), 1, "{name}: {faces:?}");
         assert_plausible(&faces[0], name);
@@ -66,8 +66,8 @@ fn finds_the_one_face_in_each_portrait() {
 #[test]
 fn finds_both_faces_in_a_composed_group_photo() {
     let mut det = Detector::new(&store()).unwrap();
-    let a = facecloak::io::load_rgb(&fixture("obama.jpg")).unwrap();
-    let b = facecloak::io::load_rgb(&fixture("biden.jpg")).unwrap();
+    let a = facecloak::internals::io::load_rgb(&fixture("obama.jpg")).unwrap();
+    let b = facecloak::internals::io::load_rgb(&fixture("biden.jpg")).unwrap();
     let b = image::imageops::crop_imm(&b, 0, 0, b.width(), a.height()).to_image();
     let mut group = RgbImage::new(a.width() + b.width(), a.height());
     group.copy_from(&a, 0, 0).unwrap();
@@ -89,7 +89,7 @@ fn finds_both_faces_in_a_composed_group_photo() {
 fn finds_no_face_where_there_is_none() {
     let mut det = Detector::new(&store()).unwrap();
     // The lower half of Biden's full-length portrait: suit and room, no face.
-    let b = facecloak::io::load_rgb(&fixture("biden.jpg")).unwrap();
+    let b = facecloak::internals::io::load_rgb(&fixture("biden.jpg")).unwrap();
     let lower =
         image::imageops::crop_imm(&b, 0, b.height() / 2, b.width(), b.height() / 2).to_image();
     assert!(det.detect(&lower).unwrap().is_empty());

@@ -6,9 +6,9 @@
 mod common;
 
 use common::shared_faces;
-use facecloak::cloak::Mode;
 use facecloak::eval::{EvalOptions, Half, Purifier, Variant, own_distance, rank1, run};
-use facecloak::models::judges;
+use facecloak::internals::cloak::Mode;
+use facecloak::internals::models::judges;
 
 #[test]
 fn high_mode_moves_faces_away_for_every_held_out_judge() {

@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use common::{group, store};
-use facecloak::batch::{Event, FaceChoice, Options, cloak_batch};
-use facecloak::cloak::Mode;
-use facecloak::detect::Detector;
+use facecloak::internals::batch::{Event, FaceChoice, Options, cloak_batch};
+use facecloak::internals::cloak::Mode;
+use facecloak::internals::detect::Detector;
 use image::RgbImage;
 
-fn run(inputs: &[PathBuf], options: &Options) -> (facecloak::batch::Report, Vec<Event>) {
+fn run(inputs: &[PathBuf], options: &Options) -> (facecloak::internals::batch::Report, Vec<Event>) {
     let events = std::sync::Mutex::new(Vec::new());
     let report = cloak_batch(
         inputs,
@@ -95,7 +95,7 @@ fn faces_cloaked_in_parallel_give_the_same_photo_as_one_at_a_time() {
         "the result depends on how faces were spread over workers"
     );
     // And every face changed.
-    let original = facecloak::io::load_rgb(&photo).unwrap();
+    let original = facecloak::internals::io::load_rgb(&photo).unwrap();
     let cloaked: RgbImage = image::load_from_memory(&one).unwrap().to_rgb8();
     let mut det = Detector::new(&store()).unwrap();
     for face in det.detect(&original).unwrap() {

@@ -10,11 +10,11 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use common::fixture;
-use facecloak::batch::{Event, Options, cloak_batch};
-use facecloak::cloak::Mode;
+use facecloak::internals::batch::{Event, Options, cloak_batch};
+use facecloak::internals::cloak::Mode;
 
 fn album(dir: &Path, n: usize) -> Vec<(PathBuf, Vec<u8>)> {
-    let img = facecloak::io::load_rgb(&fixture("obama.jpg")).unwrap();
+    let img = facecloak::internals::io::load_rgb(&fixture("obama.jpg")).unwrap();
     let img = image::imageops::resize(
         &img,
         img.width() / 3,

@@ -6,9 +6,9 @@
 mod common;
 
 use common::{Rng, aligned_face, batch, fixture, store};
-use facecloak::detect::Detector;
-use facecloak::models::{ModelInfo, RECOGNISERS};
-use facecloak::recognise::{GradientGraph, Recogniser, cosine};
+use facecloak::internals::detect::Detector;
+use facecloak::internals::models::{ModelInfo, RECOGNISERS};
+use facecloak::internals::recognise::{GradientGraph, Recogniser, cosine};
 use ndarray::{Array4, Axis};
 
 fn surrogates() -> Vec<&'static ModelInfo> {

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{fixture, store};
-use facecloak::detect::Detector;
-use facecloak::io::load_photo;
+use facecloak::internals::detect::Detector;
+use facecloak::internals::io::load_photo;
 use image::RgbImage;
 use image::imageops::{FilterType, resize};
 

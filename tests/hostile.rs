@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
 
 use common::fixture;
-use facecloak::batch::{Event, Options, Report, cloak_batch, collect_inputs};
-use facecloak::cloak::Mode;
+use facecloak::internals::batch::{Event, Options, Report, cloak_batch, collect_inputs};
+use facecloak::internals::cloak::Mode;
 use image::{ImageEncoder, RgbImage};
 
 fn run(inputs: &[PathBuf], out: &Path) -> (Report, Vec<Event>) {
@@ -29,7 +29,7 @@ fn run(inputs: &[PathBuf], out: &Path) -> (Report, Vec<Event>) {
 }
 
 fn portrait(scale: u32) -> RgbImage {
-    let img = facecloak::io::load_rgb(&fixture("obama.jpg")).unwrap();
+    let img = facecloak::internals::io::load_rgb(&fixture("obama.jpg")).unwrap();
     image::imageops::resize(
         &img,
         img.width() / scale,

@@ -1,9 +1,9 @@
 //! Property tests of the alignment geometry: the similarity transform and its inverse round-trip,
 //! estimation recovers a transform from its own points, and the warp's transpose is its adjoint.
 
-use facecloak::align::{FACE_SIZE, TEMPLATE};
-use facecloak::geometry::Similarity;
-use facecloak::warp::{Resampler, footprint};
+use facecloak::internals::align::{FACE_SIZE, TEMPLATE};
+use facecloak::internals::geometry::Similarity;
+use facecloak::internals::warp::{Resampler, footprint};
 use ndarray::Array3;
 use proptest::prelude::*;
 

@@ -5,9 +5,9 @@
 mod common;
 
 use common::{aligned_face, batch, shared_faces, store};
-use facecloak::detect::Detector;
-use facecloak::models::recognisers;
-use facecloak::recognise::{Recogniser, pair_scores};
+use facecloak::internals::detect::Detector;
+use facecloak::internals::models::recognisers;
+use facecloak::internals::recognise::{Recogniser, pair_scores};
 
 const IDENTITIES: usize = 12;
 const PHOTOS: usize = 4;

@@ -16,6 +16,6 @@ fuzz_target!(|data: &[u8]| {
         let at = |k: usize| pixels.get((i + k) % pixels.len().max(1)).copied().unwrap_or(0);
         image::Rgb([at(0), at(1), at(2)])
     });
-    let input = facecloak::detect::detector_input(&img);
+    let input = facecloak::internals::detect::detector_input(&img);
     assert!(input.iter().all(|v| v.is_finite() && (-1.0..=1.0).contains(v)));
 });

@@ -3,7 +3,7 @@
 //! carry a HEIF brand are given one, so the fuzzer spends its time past the sniffing.
 #![no_main]
 
-use facecloak::heif::{self, HeifKind};
+use facecloak::internals::heif::{self, HeifKind};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let kind = heif::sniff(data).unwrap_or(HeifKind::Heic);
     if let Ok(photo) = heif::decode(data, path, kind) {
         if let Some(exif) = &photo.exif {
-            let _ = facecloak::metadata::sanitise_exif(exif);
+            let _ = facecloak::internals::metadata::sanitise_exif(exif);
         }
         assert_eq!(
             photo.rgb.len(),

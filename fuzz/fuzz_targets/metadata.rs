@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some(out) = facecloak::metadata::sanitise_exif(data) else {
+    let Some(out) = facecloak::internals::metadata::sanitise_exif(data) else {
         return;
     };
     let read = exif::Reader::new()

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 
-use facecloak::batch::{self, Event, Options};
-use facecloak::cloak::Mode;
+use facecloak::Mode;
+use facecloak::{Event, Options};
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
@@ -62,7 +62,7 @@ pub async fn pick_photos(app: AppHandle) -> Added {
         .dialog()
         .file()
         .set_title("Add photos")
-        .add_filter("Photos", &batch::EXTENSIONS)
+        .add_filter("Photos", &facecloak::EXTENSIONS)
         .blocking_pick_files()
         .unwrap_or_default();
     let paths: Vec<PathBuf> = picked
@@ -208,7 +208,7 @@ pub async fn start(
     let result = tauri::async_runtime::spawn_blocking(move || {
         let state = handle.state::<AppState>();
         let stop = state.stop.clone();
-        batch::cloak_batch(
+        facecloak::cloak_batch(
             &inputs,
             &options,
             |event: Event| {

@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 use std::sync::PoisonError;
 
-use facecloak::batch::{self, FaceReport, Options};
-use facecloak::detect::{Detector, Face};
-use facecloak::models::ModelStore;
+use facecloak::ModelStore;
+use facecloak::{Detector, Face};
+use facecloak::{FaceReport, Options};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 
@@ -85,11 +85,11 @@ async fn view(
     let resources = app.path().resource_dir().ok();
     let (image, after, width, height, found) = tauri::async_runtime::spawn_blocking(move || {
         let store = ModelStore::locate(resources.as_deref())?;
-        let photo = facecloak::io::load_rgb(&input)?;
+        let photo = facecloak::load_rgb(&input)?;
         let found = Detector::new(&store)?.detect(&photo)?;
         let after = match cloaked {
             Some((output, reports)) => {
-                let img = facecloak::io::load_rgb(&output)?;
+                let img = facecloak::load_rgb(&output)?;
                 Some((data_url(&facecloak::preview::screen(&img, SCREEN)), reports))
             }
             None => None,
@@ -131,7 +131,7 @@ fn boxes(found: &[Face], off: &[usize], reports: &[FaceReport]) -> Vec<FaceBox> 
                 number: i + 1,
                 bbox: f.bbox,
                 on: !off.contains(&(i + 1)),
-                too_small: batch::face_size(f) < min,
+                too_small: facecloak::face_size(f) < min,
                 quality: report.map(|r| r.quality.display),
                 rating: report.map(|r| r.rating),
                 protection: report.map(|r| r.protection.clone()),

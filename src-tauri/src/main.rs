@@ -46,7 +46,7 @@ pub fn add_user_paths(app: &tauri::AppHandle, paths: &[PathBuf]) -> commands::Ad
 }
 
 fn main() {
-    facecloak::memory::tune_allocator();
+    facecloak::tune_allocator();
     let settings_path = settings::path();
     let (settings, notice) = settings::load(&settings_path);
     let (width, height) = settings.window;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use facecloak::batch::{self, Event, FaceChoice, FileReport};
+use facecloak::{Event, FaceChoice, FileReport};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -25,7 +25,7 @@ pub enum Status {
 pub struct Item {
     pub id: u32,
     pub name: String,
-    #[serde(serialize_with = "facecloak::pathname::serialize")]
+    #[serde(serialize_with = "facecloak::serialize_path")]
     pub path: PathBuf,
     /// A small JPEG as a data URL.
     pub thumbnail: Option<String>,
@@ -66,7 +66,7 @@ impl Queue {
     /// Adds what the user dropped or picked: folders are expanded, duplicates and earlier
     /// outputs ignored. Returns the new items and the paths that could not be used, with why.
     pub fn add(&mut self, paths: &[PathBuf]) -> (Vec<Item>, Vec<(PathBuf, String)>) {
-        let (photos, problems) = batch::collect_inputs(paths, true);
+        let (photos, problems) = facecloak::collect_inputs(paths, true);
         let known: Vec<PathBuf> = self.items.iter().map(|i| canonical(&i.path)).collect();
         let mut added = Vec::new();
         for path in photos {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use facecloak::cloak::Mode;
+use facecloak::Mode;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,7 +70,7 @@ pub fn save(path: &Path, settings: &Settings) -> Result<(), String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("Could not save settings: {e}"))?;
     }
     let text = serde_json::to_string_pretty(settings).expect("settings serialise");
-    facecloak::output::write_atomic(path, text.as_bytes(), true)
+    facecloak::write_atomic(path, text.as_bytes(), true)
         .map_err(|e| format!("Could not save settings: {e}"))
 }
 

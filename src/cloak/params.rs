@@ -4,25 +4,49 @@ use serde::{Deserialize, Serialize};
 
 use crate::models::{RECOGNISERS, Role, recogniser_index};
 
-/// How strongly to cloak: stronger protection for a more visible change.
+/// How strongly to cloak: stronger protection for a more visible change ([`Mode::summary`]
+/// says what the evaluation measured for each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Mode {
-    /// Invisible (face score 80 at feed size); recognisers left out of making it are fooled
-    /// for 5–31 % of people, median 13 %, hardly more than with no cloak (test half).
     Low,
-    /// Slight (face score 70); recognisers left out of making it are fooled for 8–56 % of
-    /// people, median 33 % (test half).
     #[default]
     Mid,
-    /// Visible blotches (face score 50); recognisers left out of making it are fooled for
-    /// 18–97 % of people, median 59 % (test half).
     High,
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Mode::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| format!("`{s}` is not a mode (low, mid or high)"))
+    }
 }
 
 impl Mode {
     pub const ALL: [Mode; 3] = [Mode::Low, Mode::Mid, Mode::High];
+
+    /// What the mode looks like and protects, as measured on the evaluation's test half
+    /// (docs/evaluation.md); the CLI's help and the app show these words.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Mode::Low => {
+                "Invisible (face score 80 at feed size); recognisers left out of making it are \
+                 fooled for 5–31 % of people, median 13 %, hardly more than with no cloak (test half)"
+            }
+            Mode::Mid => {
+                "Slight (face score 70); recognisers left out of making it are fooled for 8–56 % \
+                 of people, median 33 % (test half)"
+            }
+            Mode::High => {
+                "Visible blotches (face score 50); recognisers left out of making it are fooled \
+                 for 18–97 % of people, median 59 % (test half)"
+            }
+        }
+    }
 
     /// Chosen on the tuning half of the evaluation identities (docs/evaluation.md); the figures
     /// users are told come from the other half.

@@ -5,10 +5,21 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Half {
     Tune,
     Test,
+}
+
+impl std::str::FromStr for Half {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "tune" => Ok(Half::Tune),
+            "test" => Ok(Half::Test),
+            _ => Err(format!("`{s}` is not a half (tune or test)")),
+        }
+    }
 }
 
 /// Which half an identity belongs to, from its folder name alone (FNV-1a parity), so adding or

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use facecloak::align::{face_transform, warp_face};
-use facecloak::detect::Detector;
-use facecloak::models::ModelStore;
+use facecloak::internals::align::{face_transform, warp_face};
+use facecloak::internals::detect::Detector;
+use facecloak::internals::models::ModelStore;
 use ndarray::{Array3, Array4, Axis, stack};
 
 pub fn fixture(name: &str) -> PathBuf {
@@ -40,7 +40,7 @@ pub fn shared_faces() -> Option<PathBuf> {
 
 /// Detects the best face in a photo and returns it aligned (3×112×112, RGB in [0, 1]).
 pub fn aligned_face(detector: &mut Detector, photo: &Path) -> Array3<f32> {
-    let img = facecloak::io::load_rgb(photo).unwrap_or_else(|e| panic!("{e}"));
+    let img = facecloak::internals::io::load_rgb(photo).unwrap_or_else(|e| panic!("{e}"));
     let faces = detector.detect(&img).unwrap();
     let face = faces
         .first()
@@ -93,7 +93,7 @@ pub fn heads(detector: &mut Detector) -> Vec<facecloak::bench::compose::Head> {
     ["obama.jpg", "biden.jpg"]
         .iter()
         .map(|name| {
-            let img = facecloak::io::load_rgb(&fixture(name)).unwrap();
+            let img = facecloak::internals::io::load_rgb(&fixture(name)).unwrap();
             facecloak::bench::compose::Head::cut(detector, &img)
                 .unwrap()
                 .unwrap()

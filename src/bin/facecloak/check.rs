@@ -3,11 +3,12 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use facecloak::detect::Detector;
-use facecloak::geometry::{Rect, bbox_rect};
-use facecloak::models::ModelStore;
-use facecloak::verify::{ModelCheck, Verifier};
-use facecloak::{Error, quality};
+use facecloak::Detector;
+use facecloak::Error;
+use facecloak::ModelStore;
+use facecloak::internals::geometry::{Rect, bbox_rect};
+use facecloak::internals::quality;
+use facecloak::internals::verify::{ModelCheck, Verifier};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -25,8 +26,8 @@ struct CheckReport {
 }
 
 pub fn run(original: &Path, cloaked: &Path, json: bool) -> facecloak::Result<ExitCode> {
-    let a = facecloak::io::load_rgb(original)?;
-    let b = facecloak::io::load_rgb(cloaked)?;
+    let a = facecloak::load_rgb(original)?;
+    let b = facecloak::load_rgb(cloaked)?;
     if a.dimensions() != b.dimensions() {
         return Err(Error::Unsupported {
             path: cloaked.to_path_buf(),

@@ -5,13 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use facecloak::batch::{self, Event, Options};
+use facecloak::{Event, Options};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::CloakArgs;
 
 pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
-    let (inputs, problems) = batch::collect_inputs(&args.inputs, args.recursive);
+    let (inputs, problems) = facecloak::collect_inputs(&args.inputs, args.recursive);
     for (path, reason) in &problems {
         eprintln!("skipped {}: {reason}", path.display());
     }
@@ -55,7 +55,7 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
     );
     bar.enable_steady_tick(Duration::from_millis(250));
     let json = args.json;
-    let report = batch::cloak_batch(
+    let report = facecloak::cloak_batch(
         &inputs,
         &options,
         |event| {
@@ -81,8 +81,8 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
                             eprintln!(
                                 "partly protected {}: {} cloaked; {} too small to cloak, left as they were {}",
                                 done.input.display(),
-                                batch::faces_word(done.faces.len()),
-                                batch::faces_word(done.too_small.len()),
+                                facecloak::faces_word(done.faces.len()),
+                                facecloak::faces_word(done.too_small.len()),
                                 boxes_text(&done.too_small)
                             )
                         });
@@ -136,8 +136,8 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
             let median = scores[n / 2];
             format!(
                 " ({n} faces; face quality at feed size: median {median:.0} ({}), worst {worst:.0} ({}))",
-                facecloak::visibility::rating(median),
-                facecloak::visibility::rating(*worst)
+                facecloak::rating(median),
+                facecloak::rating(*worst)
             )
         }
         (None, _) => String::new(),

@@ -3,18 +3,19 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use facecloak::cloak::{Mode, Params};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use facecloak::eval::{EvalOptions, EvalReport, Half, Purifier, Variant, markdown};
+use facecloak::{Mode, Params};
 
 #[derive(clap::Args, Debug)]
 pub struct EvalArgs {
     /// The photos, as <person>/<photo> (default: ../shared/faces beside the source tree).
     dataset: Option<PathBuf>,
     /// Which half of the identities to protect: `tune` to choose parameters, `test` to publish.
-    #[arg(long, value_enum, default_value_t = Half::Test)]
+    #[arg(long, value_parser = PossibleValuesParser::new(["tune", "test"]).try_map(|s| s.parse::<Half>()), default_value = "test")]
     half: Half,
     /// Modes to evaluate.
-    #[arg(long, value_delimiter = ',', default_values = ["low", "mid", "high"])]
+    #[arg(long, value_parser = crate::modes(), value_delimiter = ',', default_values = ["low", "mid", "high"])]
     modes: Vec<Mode>,
     /// Extra variants of the default mode, as NAME:KNOB=VALUE[,KNOB=VALUE…] (knobs: steps,
     /// samples, max_change (1/255 units), texture_floor, chroma, luma, l2, l2_peak, rate, views,

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use facecloak::detect::Detector;
-use facecloak::models::{self, ModelStore};
+use facecloak::Detector;
+use facecloak::internals::models::{self, ModelStore};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -17,7 +17,7 @@ struct Port {
 struct ModelListing {
     name: &'static str,
     role: models::Role,
-    #[serde(serialize_with = "facecloak::pathname::serialize")]
+    #[serde(serialize_with = "facecloak::serialize_path")]
     file: PathBuf,
     summary: &'static str,
     match_threshold: Option<f32>,
@@ -80,7 +80,7 @@ pub fn list_models(json: bool) -> facecloak::Result<ExitCode> {
 
 #[derive(Serialize)]
 struct Detection {
-    #[serde(serialize_with = "facecloak::pathname::serialize")]
+    #[serde(serialize_with = "facecloak::serialize_path")]
     photo: PathBuf,
     width: u32,
     height: u32,
@@ -92,7 +92,7 @@ struct Detection {
 struct Numbered {
     number: usize,
     #[serde(flatten)]
-    face: facecloak::detect::Face,
+    face: facecloak::Face,
 }
 
 pub fn detect(photos: &[PathBuf]) -> facecloak::Result<ExitCode> {
@@ -101,7 +101,7 @@ pub fn detect(photos: &[PathBuf]) -> facecloak::Result<ExitCode> {
     let mut failed = false;
     let mut results = Vec::new();
     for photo in photos {
-        match facecloak::io::load_rgb(photo).and_then(|img| Ok((detector.detect(&img)?, img))) {
+        match facecloak::load_rgb(photo).and_then(|img| Ok((detector.detect(&img)?, img))) {
             Ok((faces, img)) => results.push(Detection {
                 photo: photo.clone(),
                 width: img.width(),
