@@ -69,7 +69,7 @@ mod warp;
 
 pub use batch::{
     EXTENSIONS, Event, FaceChoice, FaceReport, FileReport, NotProtected, Options, Report,
-    cloak_batch, collect_inputs, face_size, faces_word,
+    cloak_batch, collect_inputs, faces_word,
 };
 pub use cloak::{Mode, Params};
 pub use detect::{Detector, Face};

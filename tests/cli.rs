@@ -481,9 +481,17 @@ fn faces_too_small_to_cloak_are_announced_with_their_boxes_in_text_and_json() {
         if r["input"].as_str().unwrap().ends_with("alone.png") {
             assert_eq!(r["event"], "not_protected", "{r}");
             assert!(r["reason"].as_str().unwrap().contains("too small"), "{r}");
+            assert_eq!(r["too_small_numbers"], serde_json::json!([1]), "{r}");
         } else {
             assert_eq!(r["event"], "done", "{r}");
             assert_eq!(r["faces"].as_array().unwrap().len(), 1, "{r}");
+            // The pair's two faces keep their detector numbers: one cloaked, one too small.
+            let mut numbers = vec![
+                r["faces"][0]["number"].as_u64().unwrap(),
+                r["too_small_numbers"][0].as_u64().unwrap(),
+            ];
+            numbers.sort();
+            assert_eq!(numbers, [1, 2], "{r}");
         }
     }
     assert!(!out_dir.join("alone.cloaked.png").exists());
@@ -501,6 +509,10 @@ fn faces_too_small_to_cloak_are_announced_with_their_boxes_in_text_and_json() {
     let alone_line = line(&format!("NOT PROTECTED {}", alone_path.display()));
     assert!(alone_line.contains("too small"), "{alone_line}");
     assert!(alone_line.contains('×'), "no box in {alone_line}");
+    assert!(
+        alone_line.contains("face 1 at ("),
+        "no face number in {alone_line}"
+    );
     let pair_line = line(&format!("partly protected {}", pair_path.display()));
     assert!(
         pair_line.contains("1 face cloaked") && pair_line.contains('×'),

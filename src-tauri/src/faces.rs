@@ -121,32 +121,24 @@ async fn view(
 
 /// Each face found, numbered as the batch numbers them, with its report when it was cloaked.
 fn boxes(found: &[Face], off: &[usize], reports: &[FaceReport]) -> Vec<FaceBox> {
-    let min = Options::default().min_face_px;
+    let options = Options::default();
     found
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let report = reports.iter().find(|r| overlap(&r.bbox, &f.bbox) > 0.5);
+            let number = i + 1;
+            let report = reports.iter().find(|r| r.number == number);
             FaceBox {
-                number: i + 1,
+                number,
                 bbox: f.bbox,
-                on: !off.contains(&(i + 1)),
-                too_small: facecloak::face_size(f) < min,
+                on: !off.contains(&number),
+                too_small: options.too_small(f),
                 quality: report.map(|r| r.quality.display),
                 rating: report.map(|r| r.rating),
                 protection: report.map(|r| r.protection.clone()),
             }
         })
         .collect()
-}
-
-/// Intersection over union of two boxes.
-fn overlap(a: &[f32; 4], b: &[f32; 4]) -> f32 {
-    let w = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
-    let h = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
-    let area = |r: &[f32; 4]| (r[2] - r[0]) * (r[3] - r[1]);
-    let inter = w * h;
-    inter / (area(a) + area(b) - inter).max(f32::EPSILON)
 }
 
 /// Leaves a face out of the next run, or puts it back.
@@ -200,13 +192,31 @@ pub async fn face_pair(
 
 #[cfg(test)]
 mod tests {
-    use super::overlap;
+    use super::{Face, boxes};
+
+    fn face(x: f32, size: f32) -> Face {
+        Face {
+            bbox: [x, 0.0, x + size, size],
+            score: 1.0,
+            five: [
+                [x + 0.3 * size, 0.4 * size],
+                [x + 0.7 * size, 0.4 * size],
+                [x + 0.5 * size, 0.6 * size],
+                [x + 0.35 * size, 0.8 * size],
+                [x + 0.65 * size, 0.8 * size],
+            ],
+            landmarks: Vec::new(),
+        }
+    }
 
     #[test]
-    fn boxes_of_the_same_face_overlap_and_neighbours_do_not() {
-        let a = [100.0, 100.0, 200.0, 220.0];
-        assert!((overlap(&a, &a) - 1.0).abs() < 1e-6);
-        assert!(overlap(&a, &[102.0, 98.0, 203.0, 221.0]) > 0.9);
-        assert_eq!(overlap(&a, &[210.0, 100.0, 300.0, 220.0]), 0.0);
+    fn faces_are_numbered_in_the_detector_order_with_the_core_size_rule() {
+        let found = [face(0.0, 200.0), face(300.0, 20.0)];
+        let view = boxes(&found, &[2], &[]);
+        let numbers: Vec<usize> = view.iter().map(|b| b.number).collect();
+        assert_eq!(numbers, [1, 2]);
+        assert!(view[0].on && !view[1].on);
+        assert!(!view[0].too_small && view[1].too_small);
+        assert!(view.iter().all(|b| b.quality.is_none()));
     }
 }

@@ -417,6 +417,7 @@ mod tests {
                 faces: Vec::new(),
                 converted_from: None,
                 too_small: Vec::new(),
+                too_small_numbers: Vec::new(),
                 ssim: 1.0,
                 psnr: 99.0,
                 seconds: 1.0,

@@ -34,20 +34,16 @@ impl std::str::FromStr for FaceChoice {
 }
 
 impl FaceChoice {
-    pub(super) fn pick<'a>(&self, faces: &'a [Face]) -> Vec<&'a Face> {
+    /// The chosen faces with their numbers (from 1, in the detector's order).
+    pub(super) fn pick<'a>(&self, faces: &'a [Face]) -> Vec<(usize, &'a Face)> {
+        let numbered = faces.iter().enumerate().map(|(i, f)| (i + 1, f));
         match self {
-            Self::All => faces.iter().collect(),
-            Self::Largest => faces
-                .iter()
-                .max_by(|a, b| face_size(a).total_cmp(&face_size(b)))
+            Self::All => numbered.collect(),
+            Self::Largest => numbered
+                .max_by(|a, b| face_size(a.1).total_cmp(&face_size(b.1)))
                 .into_iter()
                 .collect(),
-            Self::Numbers(numbers) => faces
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| numbers.contains(&(i + 1)))
-                .map(|(_, f)| f)
-                .collect(),
+            Self::Numbers(numbers) => numbered.filter(|(n, _)| numbers.contains(n)).collect(),
         }
     }
 }

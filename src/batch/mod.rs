@@ -70,6 +70,12 @@ impl Options {
     fn replaces(&self, input: &Path) -> bool {
         self.overwrite || self.redo.contains_key(input)
     }
+
+    /// Whether a face is too small to cloak (eyes to mouth under `min_face_px`): it is left as
+    /// it was and reported as not protected.
+    pub fn too_small(&self, face: &Face) -> bool {
+        face_size(face) < self.min_face_px
+    }
 }
 
 impl Default for Options {
@@ -260,15 +266,16 @@ fn process<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Result<Even
         input: input.to_path_buf(),
         faces: faces.len(),
     });
-    let not_protected = |reason: String, too_small: Vec<[f32; 4]>| {
+    let not_protected = |reason: String, small: &[(usize, &Face)]| {
         Ok(Event::NotProtected(NotProtected {
             input: input.to_path_buf(),
             reason,
-            too_small,
+            too_small: small.iter().map(|(_, f)| f.bbox).collect(),
+            too_small_numbers: small.iter().map(|(n, _)| *n).collect(),
         }))
     };
     if faces.is_empty() {
-        return not_protected("no face found".into(), Vec::new());
+        return not_protected("no face found".into(), &[]);
     }
     let choice = options.choices.get(input).unwrap_or(&options.faces);
     if *choice == FaceChoice::Numbers(Vec::new()) {
@@ -287,10 +294,8 @@ fn process<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Result<Even
             ),
         });
     }
-    let (big, small): (Vec<&Face>, Vec<&Face>) = chosen
-        .into_iter()
-        .partition(|f| face_size(f) >= options.min_face_px);
-    let too_small: Vec<[f32; 4]> = small.iter().map(|f| f.bbox).collect();
+    let (big, small): (Vec<_>, Vec<_>) =
+        chosen.into_iter().partition(|(_, f)| !options.too_small(f));
     if big.is_empty() {
         return not_protected(
             format!(
@@ -298,7 +303,7 @@ fn process<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Result<Even
                 faces_word(small.len()),
                 options.min_face_px
             ),
-            too_small,
+            &small,
         );
     }
 
@@ -306,7 +311,8 @@ fn process<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Result<Even
     let cloaked = shared.faces.install(|| {
         big.par_iter()
             .enumerate()
-            .map(|(i, face)| {
+            // The seed follows the face's place among those cloaked, not its number.
+            .map(|(i, (_, face))| {
                 shared.cloakers.with(
                     || Cloaker::new(&shared.store),
                     |c| {
@@ -329,13 +335,14 @@ fn process<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Result<Even
     let reports = big
         .iter()
         .zip(&result.faces)
-        .map(|(face, r)| {
+        .map(|((number, face), r)| {
             let local_check = shared
                 .verifier
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .check(&photo.rgb, &result.image, face)?;
             Ok(FaceReport {
+                number: *number,
                 bbox: face.bbox,
                 protection: protection_words(&local_check),
                 local_check,
@@ -372,11 +379,12 @@ fn process<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Result<Even
         input: input.to_path_buf(),
         output,
         faces: reports,
+        too_small: small.iter().map(|(_, f)| f.bbox).collect(),
+        too_small_numbers: small.iter().map(|(n, _)| *n).collect(),
         converted_from: photo
             .read_as
             .filter(|_| heif.is_none())
             .map(|k| k.name().to_string()),
-        too_small,
         ssim: quality::ssim_photo(&photo.rgb, &result.image, &result.regions()),
         psnr: quality::psnr(&photo.rgb, &result.image),
         seconds: started.elapsed().as_secs_f64(),

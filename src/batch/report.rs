@@ -11,6 +11,9 @@ use crate::visibility::FaceQuality;
 /// How the cloak changed one face.
 #[derive(Debug, Clone, Serialize)]
 pub struct FaceReport {
+    /// The face's number in its photo (from 1, in the detector's order, as `facecloak detect`
+    /// prints it and `--faces` takes it).
+    pub number: usize,
     pub bbox: [f32; 4],
     /// Every local recogniser's verdict: does it still match the cloaked face to the original?
     pub local_check: Vec<ModelCheck>,
@@ -37,6 +40,8 @@ pub struct FileReport {
     pub converted_from: Option<String>,
     /// Boxes of faces found but too small to cloak, left unchanged and so not protected.
     pub too_small: Vec<[f32; 4]>,
+    /// Their numbers, in the same order.
+    pub too_small_numbers: Vec<usize>,
     /// SSIM of the whole photo (luma).
     pub ssim: f64,
     pub psnr: f64,
@@ -60,6 +65,8 @@ pub struct NotProtected {
     pub reason: String,
     /// Boxes of the faces too small to cloak (x1, y1, x2, y2 in photo pixels).
     pub too_small: Vec<[f32; 4]>,
+    /// Their numbers, in the same order.
+    pub too_small_numbers: Vec<usize>,
 }
 
 /// Progress of a batch, one event at a time (never more than a few per photo).

@@ -83,7 +83,7 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
                                 done.input.display(),
                                 facecloak::faces_word(done.faces.len()),
                                 facecloak::faces_word(done.too_small.len()),
-                                boxes_text(&done.too_small)
+                                boxes_text(&done.too_small_numbers, &done.too_small)
                             )
                         });
                     }
@@ -99,7 +99,7 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
                                 if n.too_small.is_empty() {
                                     String::new()
                                 } else {
-                                    format!(" {}", boxes_text(&n.too_small))
+                                    format!(" {}", boxes_text(&n.too_small_numbers, &n.too_small))
                                 }
                             )
                         });
@@ -203,13 +203,14 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
     })
 }
 
-/// "at (x, y) w×h, …": where the faces left alone are, so the user can find them.
-fn boxes_text(boxes: &[[f32; 4]]) -> String {
-    let list: Vec<String> = boxes
+/// "face 2 at (x, y) w×h, …": which faces were left alone and where, so the user can find them.
+fn boxes_text(numbers: &[usize], boxes: &[[f32; 4]]) -> String {
+    let list: Vec<String> = numbers
         .iter()
-        .map(|b| {
+        .zip(boxes)
+        .map(|(n, b)| {
             format!(
-                "({:.0}, {:.0}) {:.0}×{:.0}",
+                "face {n} at ({:.0}, {:.0}) {:.0}×{:.0}",
                 b[0],
                 b[1],
                 b[2] - b[0],
@@ -217,5 +218,5 @@ fn boxes_text(boxes: &[[f32; 4]]) -> String {
             )
         })
         .collect();
-    format!("at {}", list.join(", "))
+    format!("({})", list.join(", "))
 }
