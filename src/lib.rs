@@ -68,7 +68,7 @@ mod visibility;
 mod warp;
 
 pub use batch::{
-    EXTENSIONS, Event, FaceChoice, FaceReport, FileReport, NotProtected, Options, Report,
+    EXTENSIONS, Event, FaceChoice, FaceReport, FileReport, NotProtected, Options, Report, Summary,
     cloak_batch, collect_inputs, faces_word,
 };
 pub use cloak::{Mode, Params};
@@ -80,7 +80,6 @@ pub use memory::tune_allocator;
 pub use models::ModelStore;
 pub use output::write_atomic;
 pub use pathname::serialize as serialize_path;
-pub use visibility::rating;
 
 /// Everything else, for the project's own tests, benches, examples, fuzz targets and the CLI's
 /// developer commands: not a stable API.

@@ -6,7 +6,7 @@ use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 
 use facecloak::Mode;
-use facecloak::{Event, Options};
+use facecloak::{Event, Options, Summary};
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
@@ -162,16 +162,6 @@ pub fn requeue(state: State<'_, AppState>, id: u32) -> Result<Item, String> {
         .ok_or_else(|| "That photo is no longer in the list.".into())
 }
 
-#[derive(Serialize)]
-pub struct Summary {
-    done: usize,
-    not_protected: usize,
-    skipped: usize,
-    failed: usize,
-    cancelled: bool,
-    seconds: f64,
-}
-
 /// Cloaks every waiting photo, or with `only` that one photo (retry, re-cloak); each change of a
 /// photo's state is sent on `on_event`.
 #[tauri::command]
@@ -233,14 +223,7 @@ pub async fn start(
         .settle();
     state.running.store(false, Ordering::SeqCst);
     let report = result?.map_err(|e| e.to_string())?;
-    let summary = Summary {
-        done: report.done.len(),
-        not_protected: report.not_protected.len(),
-        skipped: report.skipped.len(),
-        failed: report.failed.len(),
-        cancelled: report.cancelled,
-        seconds: report.seconds,
-    };
+    let summary = report.summary(0);
     notify_if_away(&app, &summary);
     Ok(summary)
 }
@@ -256,28 +239,8 @@ fn notify_if_away(app: &AppHandle, summary: &Summary) {
             .notification()
             .builder()
             .title("FaceCloak has finished")
-            .body(summary.line())
+            .body(&summary.line)
             .show();
-    }
-}
-
-impl Summary {
-    /// The notification's line; photos left unprotected come first.
-    fn line(&self) -> String {
-        let mut parts = vec![format!(
-            "{} photo{} cloaked",
-            self.done,
-            if self.done == 1 { "" } else { "s" }
-        )];
-        if self.not_protected > 0 {
-            parts.insert(0, format!("{} NOT protected", self.not_protected));
-        }
-        for (n, what) in [(self.failed, "failed"), (self.skipped, "skipped")] {
-            if n > 0 {
-                parts.push(format!("{n} {what}"));
-            }
-        }
-        format!("{}.", parts.join(", "))
     }
 }
 
@@ -328,30 +291,4 @@ pub fn open_output(
     app.opener()
         .open_path(folder.to_string_lossy(), None::<&str>)
         .map_err(|e| e.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Summary;
-
-    #[test]
-    fn the_notification_names_unprotected_and_failed_photos() {
-        let mut s = Summary {
-            done: 1,
-            not_protected: 0,
-            skipped: 0,
-            failed: 0,
-            cancelled: false,
-            seconds: 3.0,
-        };
-        assert_eq!(s.line(), "1 photo cloaked.");
-        s.done = 12;
-        s.not_protected = 2;
-        s.failed = 1;
-        s.skipped = 3;
-        assert_eq!(
-            s.line(),
-            "2 NOT protected, 12 photos cloaked, 1 failed, 3 skipped."
-        );
-    }
 }

@@ -35,6 +35,8 @@ pub struct Item {
     pub faces: Option<usize>,
     /// The least-hidden face's SSIMULACRA2 at feed size (people look at faces, not photos).
     pub face_quality: Option<f64>,
+    /// That score in the core's words (invisible, slight, visible).
+    pub face_rating: Option<&'static str>,
     /// The least-protected face's local check in plain words ("not matched by 1 of 4 local
     /// models"): the recognisers here, not the scrapers', so a hint rather than a promise.
     pub protection: Option<String>,
@@ -86,6 +88,7 @@ impl Queue {
                 detail: None,
                 faces: None,
                 face_quality: None,
+                face_rating: None,
                 protection: None,
                 too_small: 0,
                 faces_off: Vec::new(),
@@ -168,6 +171,7 @@ impl Queue {
         item.status = Status::Waiting;
         item.detail = None;
         item.face_quality = None;
+        item.face_rating = None;
         item.protection = None;
         item.seconds = None;
         Some(item.clone())
@@ -233,16 +237,10 @@ impl Queue {
                 item.faces = Some(item.faces.unwrap_or(0).max(reported));
                 self.redo.remove(&item.path);
                 item.too_small = r.too_small.len();
-                item.face_quality = r
-                    .faces
-                    .iter()
-                    .map(|f| f.quality.display)
-                    .min_by(f64::total_cmp);
-                item.protection = r
-                    .faces
-                    .iter()
-                    .min_by_key(|f| f.local_check.iter().filter(|c| !c.still_matches).count())
-                    .map(|f| f.protection.clone());
+                let shown = r.most_visible_face();
+                item.face_quality = shown.map(|f| f.quality.display);
+                item.face_rating = shown.map(|f| f.rating);
+                item.protection = r.least_protected_face().map(|f| f.protection.clone());
                 item.seconds = Some(r.seconds);
                 item.detail = Some(format!("saved as {}", r.output.display()));
                 self.reports.insert(item.id, r.clone());

@@ -6,6 +6,7 @@ mod choice;
 mod inputs;
 mod pool;
 mod report;
+mod summary;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ pub use self::choice::{FaceChoice, face_size};
 pub use self::inputs::collect_inputs;
 use self::pool::{MemoryGate, Pool};
 pub use self::report::{Event, FaceReport, FileReport, NotProtected, Report};
+pub use self::summary::Summary;
 use crate::cloak::{Cloaker, Mode, combine, face_seed};
 use crate::detect::{Detector, Face};
 use crate::io::load_photo;

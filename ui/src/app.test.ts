@@ -16,6 +16,7 @@ const photo: Item = {
   detail: null,
   faces: null,
   face_quality: null,
+  face_rating: null,
   protection: null,
   too_small: 0,
   faces_off: [],
@@ -41,9 +42,9 @@ beforeEach(() => {
         case "start": {
           const channel = (args as { onEvent: { onmessage: (i: Item) => void } }).onEvent;
           channel.onmessage({ ...photo, status: "working" });
-          current = { ...photo, status: "done", faces: 1, face_quality: 72.4 };
+          current = { ...photo, status: "done", faces: 1, face_quality: 72.4, face_rating: "slight" };
           channel.onmessage(current);
-          return { done: 1, not_protected: 0, skipped: 0, failed: 0, cancelled: false, seconds: 2 };
+          return { done: 1, not_protected: 0, skipped: 0, failed: 0, cancelled: false, seconds: 2, line: "1 cloaked, 0 skipped, 0 failed in 2.0s" };
         }
         case "remove":
           return null;
@@ -160,7 +161,7 @@ describe("the window", () => {
   });
 
   it("shows a finished photo before and after, and re-cloaks it with a face left out", async () => {
-    current = { ...photo, status: "done", faces: 2, face_quality: 71 };
+    current = { ...photo, status: "done", faces: 2, face_quality: 71, face_rating: "slight" };
     const face = (number: number, x: number) => ({ number, bbox: [x, 10, x + 100, 130], on: true, too_small: false, quality: 71 + number, rating: "slight", protection: "not matched by 3 of 4 local models" });
     handler = (cmd, args) => {
       switch (cmd) {

@@ -6,7 +6,7 @@
 import { Channel } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import { Compare } from "./compare";
-import { type Item, finished, progressText, statusText, summaryText, visibleRange } from "./format";
+import { type Item, finished, progressText, statusText, visibleRange } from "./format";
 import { $, call, notify } from "./ipc";
 import { pickFaces } from "./picker";
 import { type Settings, bindSettings, showSettings } from "./settings";
@@ -21,13 +21,12 @@ interface Added {
   items: Item[];
   problems: string[];
 }
+/** The core's summary of a batch (`facecloak::Summary`); the page shows its line as it is. */
 interface Summary {
-  done: number;
   not_protected: number;
-  skipped: number;
   failed: number;
   cancelled: boolean;
-  seconds: number;
+  line: string;
 }
 
 /** Height of a row in CSS pixels (style.css gives rows this height). */
@@ -124,7 +123,7 @@ export class App {
     const fresh = await call<StateView>("state");
     if (fresh) fresh.items.forEach((i) => this.update(i));
     if (summary && (summary.failed > 0 || summary.not_protected > 0 || summary.cancelled)) {
-      notify(summaryText(summary));
+      notify(summary.line);
     }
     this.render();
   }

@@ -12,6 +12,8 @@ export interface Item {
   detail: string | null;
   faces: number | null;
   face_quality: number | null;
+  /** That score in the core's words: invisible, slight or visible. */
+  face_rating: string | null;
   /** The least-protected face's local check in plain words. */
   protection: string | null;
   /** Faces found but too small to cloak: left as they were, not protected. */
@@ -19,13 +21,6 @@ export interface Item {
   /** Faces (numbered from 1) the user left out. */
   faces_off: number[];
   seconds: number | null;
-}
-
-/** Plain words for a face's SSIMULACRA2 at feed size; the bands are the CLI's and the README's. */
-export function rating(score: number): string {
-  if (score >= 80) return "invisible";
-  if (score >= 65) return "slight";
-  return "visible";
 }
 
 export function statusText(item: Item): string {
@@ -38,7 +33,7 @@ export function statusText(item: Item): string {
       const quality =
         item.face_quality === null
           ? "Done"
-          : `Done — face change ${rating(item.face_quality)} (SSIMULACRA2 ${item.face_quality.toFixed(0)})`;
+          : `Done — face change ${item.face_rating ?? ""} (SSIMULACRA2 ${item.face_quality.toFixed(0)})`;
       const done = item.protection ? `${quality}; ${item.protection}` : quality;
       return item.too_small > 0 ? `${done}; ${faces(item.too_small)} too small to cloak: not protected` : done;
     }
@@ -58,12 +53,6 @@ export function finished(items: Item[]): number {
 /** "1 face", "3 faces". */
 export function faces(n: number): string {
   return n === 1 ? "1 face" : `${n} faces`;
-}
-
-/** The end-of-batch line; photos left unprotected are named first. */
-export function summaryText(s: { done: number; not_protected: number; skipped: number; failed: number; cancelled: boolean }): string {
-  const unprotected = s.not_protected > 0 ? `${s.not_protected} NOT protected, ` : "";
-  return `${s.done} cloaked, ${unprotected}${s.skipped} skipped, ${s.failed} failed${s.cancelled ? " — stopped before the end" : ""}.`;
 }
 
 /** "3 of 10 photos — about 2 min left" from the count finished since start and the time taken. */
@@ -131,7 +120,7 @@ export function cloaked(f: FaceBox): f is FaceBox & { quality: number } {
 export function faceWords(f: FaceBox): string {
   if (f.too_small) return "Too small to cloak: left as it was, not protected.";
   if (!cloaked(f)) return "Left out: not cloaked in this photo.";
-  const change = `Face change ${rating(f.quality)} (SSIMULACRA2 ${f.quality.toFixed(0)})`;
+  const change = `Face change ${f.rating ?? ""} (SSIMULACRA2 ${f.quality.toFixed(0)})`;
   return f.protection ? `${change}; ${f.protection}.` : `${change}.`;
 }
 

@@ -125,75 +125,9 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
     bar.finish_and_clear();
 
     // People look at faces, so the summary reports the faces' visibility, not the photo's SSIM.
-    let mut scores: Vec<f64> = report
-        .done
-        .iter()
-        .flat_map(|d| d.faces.iter().map(|f| f.quality.display))
-        .collect();
-    scores.sort_by(f64::total_cmp);
-    let quality = match (scores.first(), scores.len()) {
-        (Some(worst), n) => {
-            let median = scores[n / 2];
-            format!(
-                " ({n} faces; face quality at feed size: median {median:.0} ({}), worst {worst:.0} ({}))",
-                facecloak::rating(median),
-                facecloak::rating(*worst)
-            )
-        }
-        (None, _) => String::new(),
-    };
-    // The local check, over every face: how many fool every local model, how many some.
-    let checks: Vec<(usize, usize)> = report
-        .done
-        .iter()
-        .flat_map(|d| &d.faces)
-        .map(|f| {
-            let fooled = f.local_check.iter().filter(|c| !c.still_matches).count();
-            (fooled, f.local_check.len())
-        })
-        .collect();
-    let local = (!checks.is_empty()).then(|| {
-        let all = checks.iter().filter(|(k, n)| k == n && *n > 0).count();
-        let some = checks.iter().filter(|(k, n)| *k > 0 && k < n).count();
-        format!(
-            "local check (do this computer's recognisers still match each face to its original?): \
-             {all} of {} faces matched by none, {some} by only some",
-            checks.len()
-        )
-    });
-    let partly = report.done.iter().filter(|d| !d.fully_protected()).count();
-    let partly = if partly > 0 {
-        format!(", {partly} of them partly")
-    } else {
-        String::new()
-    };
-    let converted = match report
-        .done
-        .iter()
-        .filter(|d| d.converted_from.is_some())
-        .count()
-    {
-        0 => String::new(),
-        1 => ", 1 HEIC/AVIF photo written as JPEG".to_string(),
-        n => format!(", {n} HEIC/AVIF photos written as JPEG"),
-    };
-    let not_protected = match report.not_protected.len() {
-        0 => String::new(),
-        n => format!(", {n} NOT protected (see above)"),
-    };
-    eprintln!(
-        "{} cloaked{quality}{partly}{converted}{not_protected}, {} skipped, {} failed in {:.1}s{}",
-        report.done.len(),
-        report.skipped.len() + problems.len(),
-        report.failed.len(),
-        report.seconds,
-        if report.cancelled {
-            " — stopped before the end"
-        } else {
-            ""
-        }
-    );
-    if let Some(local) = local {
+    let summary = report.summary(problems.len());
+    eprintln!("{}", summary.line);
+    if let Some(local) = &summary.local_check {
         eprintln!("{local}");
     }
     Ok(if report.failed.is_empty() && !report.cancelled {
