@@ -2,7 +2,6 @@
 //! files and folders are chosen in native dialogs opened from here.
 
 use std::path::PathBuf;
-use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 
 use facecloak::Mode;
@@ -16,6 +15,7 @@ use tauri_plugin_opener::OpenerExt;
 
 use crate::queue::{Item, data_url};
 use crate::settings::{self, Settings};
+use crate::state::Locked;
 use crate::{AppState, add_user_paths};
 
 #[derive(Debug, Clone, Serialize)]
@@ -31,28 +31,32 @@ pub struct StateView {
     notice: Option<String>,
     items: Vec<Item>,
     running: bool,
+    modes: Vec<ModeView>,
+}
+
+/// A strength as the settings list it, in the core's words with its measured figures.
+#[derive(Serialize)]
+pub struct ModeView {
+    name: &'static str,
+    summary: &'static str,
+    default: bool,
 }
 
 #[tauri::command]
 pub fn state(state: State<'_, AppState>) -> StateView {
     StateView {
-        settings: state
-            .settings
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone(),
-        notice: state
-            .notice
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take(),
-        items: state
-            .queue
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .items()
-            .to_vec(),
+        settings: state.settings.locked().clone(),
+        notice: state.notice.locked().take(),
+        items: state.queue.locked().items().to_vec(),
         running: state.running.load(Ordering::SeqCst),
+        modes: Mode::ALL
+            .iter()
+            .map(|&m| ModeView {
+                name: m.name(),
+                summary: m.summary(),
+                default: m == Mode::default(),
+            })
+            .collect(),
     }
 }
 
@@ -73,10 +77,7 @@ pub async fn pick_photos(app: AppHandle) -> Added {
 }
 
 fn save(state: &AppState, update: impl FnOnce(&mut Settings)) -> Result<Settings, String> {
-    let mut s = state
-        .settings
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
+    let mut s = state.settings.locked();
     update(&mut s);
     settings::save(&state.settings_path, &s)?;
     Ok(s.clone())
@@ -94,11 +95,7 @@ pub async fn pick_output(app: AppHandle, state: State<'_, AppState>) -> Result<S
             let folder = folder.into_path().map_err(|e| e.to_string())?;
             save(&state, |s| s.out_dir = Some(folder))
         }
-        None => Ok(state
-            .settings
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()),
+        None => Ok(state.settings.locked().clone()),
     }
 }
 
@@ -128,7 +125,7 @@ pub fn set_keep_heif(state: State<'_, AppState>, on: bool) -> Result<Settings, S
 pub async fn thumbnail(app: AppHandle, id: u32) -> Option<String> {
     let state = app.state::<AppState>();
     let path = {
-        let q = state.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let q = state.queue.locked();
         let item = q.items().iter().find(|i| i.id == id)?;
         if item.thumbnail.is_some() {
             return item.thumbnail.clone();
@@ -142,8 +139,7 @@ pub async fn thumbnail(app: AppHandle, id: u32) -> Option<String> {
             .ok()?;
     state
         .queue
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
+        .locked()
         .set_thumbnail(id, data_url(&jpeg))?
         .thumbnail
 }
@@ -156,8 +152,7 @@ pub fn requeue(state: State<'_, AppState>, id: u32) -> Result<Item, String> {
     }
     state
         .queue
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
+        .locked()
         .requeue(id)
         .ok_or_else(|| "That photo is no longer in the list.".into())
 }
@@ -175,13 +170,9 @@ pub async fn start(
         return Err("FaceCloak is already working on the queue.".into());
     }
     state.stop.store(false, Ordering::SeqCst);
-    let settings = state
-        .settings
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
+    let settings = state.settings.locked().clone();
     let (inputs, choices, redo) = {
-        let q = state.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let q = state.queue.locked();
         (q.pending(only), q.choices(), q.redo())
     };
     let options = Options {
@@ -202,12 +193,7 @@ pub async fn start(
             &inputs,
             &options,
             |event: Event| {
-                if let Some(item) = state
-                    .queue
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .apply(&event)
-                {
+                if let Some(item) = state.queue.locked().apply(&event) {
                     let _ = on_event.send(item);
                 }
             },
@@ -216,11 +202,7 @@ pub async fn start(
     })
     .await
     .map_err(|e| format!("The work stopped unexpectedly: {e}"));
-    state
-        .queue
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .settle();
+    state.queue.locked().settle();
     state.running.store(false, Ordering::SeqCst);
     let report = result?.map_err(|e| e.to_string())?;
     let summary = report.summary(0);
@@ -252,12 +234,7 @@ pub fn cancel(state: State<'_, AppState>) {
 /// Takes a photo off the list (not while it is being cloaked).
 #[tauri::command]
 pub fn remove(state: State<'_, AppState>, id: u32) -> Result<(), String> {
-    if state
-        .queue
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .remove(id)
-    {
+    if state.queue.locked().remove(id) {
         Ok(())
     } else {
         Err("That photo is being cloaked; cancel first to remove it.".into())
@@ -266,7 +243,7 @@ pub fn remove(state: State<'_, AppState>, id: u32) -> Result<(), String> {
 
 #[tauri::command]
 pub fn clear(state: State<'_, AppState>) -> Vec<Item> {
-    let mut q = state.queue.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut q = state.queue.locked();
     q.clear();
     q.items().to_vec()
 }
@@ -280,11 +257,11 @@ pub fn open_output(
 ) -> Result<(), String> {
     let folder = match id {
         Some(id) => {
-            let q = state.queue.lock().unwrap_or_else(PoisonError::into_inner);
+            let q = state.queue.locked();
             let (_, report) = q.report(id).ok_or("That photo has not been cloaked yet.")?;
             report.output.parent().map(PathBuf::from).ok_or("The output has no folder.")?
         }
-        None => state.settings.lock().unwrap_or_else(PoisonError::into_inner).out_dir.clone().ok_or(
+        None => state.settings.locked().out_dir.clone().ok_or(
             "Cloaked photos go into a \"cloaked\" folder beside each original; open one from a finished photo.",
         )?,
     };

@@ -1,18 +1,17 @@
 //! The views of one photo's faces: the picker before Start, and before/after once cloaked. Both
-//! find the faces again on the original (a fraction of a second) rather than keeping every
-//! photo's detections in memory for a 2000-photo queue.
+//! find the faces again on the original with the app's one detector (a fraction of a second)
+//! rather than keeping every photo's detections in memory for a 2000-photo queue.
 
 use std::path::PathBuf;
-use std::sync::PoisonError;
 
-use facecloak::ModelStore;
-use facecloak::{Detector, Face};
+use facecloak::Face;
 use facecloak::{FaceReport, Options};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 
 use crate::AppState;
 use crate::queue::{Item, data_url};
+use crate::state::Locked;
 
 /// Long side of the whole photo as the views show it.
 const SCREEN: u32 = 1600;
@@ -53,8 +52,7 @@ pub async fn faces(app: AppHandle, id: u32) -> Result<FacesView, String> {
     let path = app
         .state::<AppState>()
         .queue
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
+        .locked()
         .path(id)
         .ok_or_else(gone)?;
     view(&app, id, path, None).await
@@ -66,7 +64,7 @@ pub async fn faces(app: AppHandle, id: u32) -> Result<FacesView, String> {
 pub async fn before_after(app: AppHandle, id: u32) -> Result<FacesView, String> {
     let state = app.state::<AppState>();
     let (input, cloaked) = {
-        let q = state.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let q = state.queue.locked();
         let (item, report) = q.report(id).ok_or("That photo has not been cloaked yet.")?;
         (
             item.path.clone(),
@@ -83,10 +81,13 @@ async fn view(
     cloaked: Option<(PathBuf, Vec<FaceReport>)>,
 ) -> Result<FacesView, String> {
     let resources = app.path().resource_dir().ok();
+    let handle = app.clone();
     let (image, after, width, height, found) = tauri::async_runtime::spawn_blocking(move || {
-        let store = ModelStore::locate(resources.as_deref())?;
         let photo = facecloak::load_rgb(&input)?;
-        let found = Detector::new(&store)?.detect(&photo)?;
+        let found = handle
+            .state::<AppState>()
+            .finder
+            .detect(resources.as_deref(), &photo)?;
         let after = match cloaked {
             Some((output, reports)) => {
                 let img = facecloak::load_rgb(&output)?;
@@ -103,8 +104,7 @@ async fn view(
     let item = app
         .state::<AppState>()
         .queue
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
+        .locked()
         .set_found(id, found.len())
         .ok_or_else(gone)?;
     let reports = after.as_ref().map_or(&[][..], |(_, r)| r.as_slice());
@@ -151,8 +151,7 @@ pub fn set_face(
 ) -> Result<Item, String> {
     state
         .queue
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
+        .locked()
         .set_face(id, number, on)
         .ok_or_else(gone)
 }
@@ -173,7 +172,7 @@ pub async fn face_pair(
     bbox: [f32; 4],
 ) -> Result<FacePair, String> {
     let (input, output) = {
-        let q = state.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let q = state.queue.locked();
         let (item, report) = q.report(id).ok_or("That photo has not been cloaked yet.")?;
         (item.path.clone(), report.output.clone())
     };

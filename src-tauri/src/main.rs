@@ -8,6 +8,7 @@ mod commands;
 mod faces;
 mod queue;
 mod settings;
+mod state;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,22 +17,13 @@ use std::sync::{Arc, Mutex};
 use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
 
 use crate::queue::Queue;
-use crate::settings::Settings;
-
-pub struct AppState {
-    pub queue: Mutex<Queue>,
-    pub settings: Mutex<Settings>,
-    pub settings_path: PathBuf,
-    /// Shown once in the window: why the settings were reset, if they were.
-    pub notice: Mutex<Option<String>>,
-    pub stop: Arc<AtomicBool>,
-    pub running: AtomicBool,
-}
+pub use crate::state::AppState;
+use crate::state::{FaceFinder, Locked};
 
 /// What the user dropped, picked or opened the app with goes through here, and nowhere else.
 pub fn add_user_paths(app: &tauri::AppHandle, paths: &[PathBuf]) -> commands::Added {
     let state = app.state::<AppState>();
-    let (added, problems) = state.queue.lock().expect("queue").add(paths);
+    let (added, problems) = state.queue.locked().add(paths);
     let result = commands::Added {
         items: added,
         problems: problems
@@ -61,6 +53,7 @@ fn main() {
             notice: Mutex::new(notice),
             stop: Arc::new(AtomicBool::new(false)),
             running: AtomicBool::new(false),
+            finder: FaceFinder::default(),
         })
         .setup(move |app| {
             if let Some(window) = app.get_webview_window("main") {
@@ -88,14 +81,13 @@ fn main() {
                 if let Ok(scale) = window.scale_factor() {
                     let logical = size.to_logical::<u32>(scale);
                     let state = window.state::<AppState>();
-                    state.settings.lock().expect("settings").window =
-                        (logical.width, logical.height);
+                    state.settings.locked().window = (logical.width, logical.height);
                 }
             }
             WindowEvent::CloseRequested { .. } => {
                 let state = window.state::<AppState>();
                 state.stop.store(true, Ordering::SeqCst);
-                let s = state.settings.lock().expect("settings").clone();
+                let s = state.settings.locked().clone();
                 let _ = settings::save(&state.settings_path, &s);
             }
             _ => {}

@@ -33,12 +33,17 @@ beforeEach(() => {
   calls = [];
   current = photo;
   handler = () => null;
+  const modes = [
+    { name: "low", summary: "Invisible (face score 80 at feed size)", default: false },
+    { name: "mid", summary: "Slight (face score 70); median 33 %", default: true },
+    { name: "high", summary: "Visible blotches (face score 50)", default: false },
+  ];
   mockIPC(
     (cmd, args) => {
       calls.push({ cmd, args });
       switch (cmd) {
         case "state":
-          return { settings: { mode: "mid", out_dir: null, keep_metadata: false, keep_heif: false, window: [1000, 720] }, notice: "settings were damaged", items: [current], running: false };
+          return { settings: { mode: "mid", out_dir: null, keep_metadata: false, keep_heif: false, window: [1000, 720] }, notice: "settings were damaged", items: [current], running: false, modes };
         case "start": {
           const channel = (args as { onEvent: { onmessage: (i: Item) => void } }).onEvent;
           channel.onmessage({ ...photo, status: "working" });
@@ -120,6 +125,17 @@ describe("the window", () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(calls.find((c) => c.cmd === "set_keep_metadata")?.args).toEqual({ on: true });
     expect(document.getElementById("current")?.textContent).toContain("camera details kept");
+  });
+
+  it("lists the strengths in the core's words, the default's radio checked", async () => {
+    await new App().init();
+    const labels = [...document.querySelectorAll("#mode-list label")].map((l) => l.textContent?.trim());
+    expect(labels).toEqual([
+      "Low — Invisible (face score 80 at feed size)",
+      "Mid — Slight (face score 70); median 33 %. The default",
+      "High — Visible blotches (face score 50)",
+    ]);
+    expect((document.querySelector("input[name=mode][value=mid]") as HTMLInputElement).checked).toBe(true);
   });
 
   it("keeps HEIC and AVIF in their format only when asked", async () => {

@@ -9,13 +9,14 @@ import { Compare } from "./compare";
 import { type Item, finished, progressText, statusText, visibleRange } from "./format";
 import { $, call, notify } from "./ipc";
 import { pickFaces } from "./picker";
-import { type Settings, bindSettings, showSettings } from "./settings";
+import { type ModeView, type Settings, bindSettings, showModes, showSettings } from "./settings";
 
 interface StateView {
   settings: Settings;
   notice: string | null;
   items: Item[];
   running: boolean;
+  modes: ModeView[];
 }
 interface Added {
   items: Item[];
@@ -54,6 +55,7 @@ export class App {
     await listen<Added>("queue-added", (e) => this.added(e.payload));
     const s = await call<StateView>("state");
     if (!s) return;
+    showModes(s.modes);
     showSettings(s.settings);
     if (s.notice) notify(s.notice);
     s.items.forEach((i) => this.items.set(i.id, i));

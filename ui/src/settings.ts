@@ -12,6 +12,30 @@ export interface Settings {
   window: [number, number];
 }
 
+/** A strength as the core describes it. */
+export interface ModeView {
+  name: Mode;
+  summary: string;
+  default: boolean;
+}
+
+/** The strengths' choices, with the words and figures the core gives (never copied here). */
+export function showModes(modes: ModeView[]): void {
+  $("mode-list").replaceChildren(
+    ...modes.map((m) => {
+      const label = document.createElement("label");
+      const input = document.createElement("input");
+      input.type = "radio";
+      input.name = "mode";
+      input.value = m.name;
+      const name = document.createElement("b");
+      name.textContent = m.name.charAt(0).toUpperCase() + m.name.slice(1);
+      label.append(input, " ", name, ` — ${m.summary}${m.default ? ". The default" : ""}`);
+      return label;
+    }),
+  );
+}
+
 export function showSettings(s: Settings): void {
   document.querySelectorAll<HTMLInputElement>("input[name=mode]").forEach((r) => (r.checked = r.value === s.mode));
   $("out-dir").textContent = outputText(s.out_dir);
