@@ -12,20 +12,21 @@ use tauri::{AppHandle, Manager, State};
 use tauri_plugin_dialog::DialogExt;
 use tauri_plugin_notification::NotificationExt;
 use tauri_plugin_opener::OpenerExt;
+use ts_rs::TS;
 
 use crate::queue::{Item, data_url};
 use crate::settings::{self, Settings};
 use crate::state::Locked;
 use crate::{AppState, add_user_paths};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct Added {
     pub items: Vec<Item>,
     /// Plain-words reasons for what could not be added.
     pub problems: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 pub struct StateView {
     settings: Settings,
     notice: Option<String>,
@@ -35,9 +36,9 @@ pub struct StateView {
 }
 
 /// A strength as the settings list it, in the core's words with its measured figures.
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 pub struct ModeView {
-    name: &'static str,
+    name: Mode,
     summary: &'static str,
     default: bool,
 }
@@ -52,7 +53,7 @@ pub fn state(state: State<'_, AppState>) -> StateView {
         modes: Mode::ALL
             .iter()
             .map(|&m| ModeView {
-                name: m.name(),
+                name: m,
                 summary: m.summary(),
                 default: m == Mode::default(),
             })

@@ -8,6 +8,7 @@ use facecloak::Face;
 use facecloak::{FaceReport, Options};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
+use ts_rs::TS;
 
 use crate::AppState;
 use crate::queue::{Item, data_url};
@@ -16,7 +17,7 @@ use crate::state::Locked;
 /// Long side of the whole photo as the views show it.
 const SCREEN: u32 = 1600;
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 pub struct FaceBox {
     number: usize,
     bbox: [f32; 4],
@@ -29,7 +30,7 @@ pub struct FaceBox {
     protection: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 pub struct FacesView {
     /// The photo at screen size, as a JPEG data URL.
     image: String,
@@ -156,7 +157,7 @@ pub fn set_face(
         .ok_or_else(gone)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 pub struct FacePair {
     before: String,
     after: String,

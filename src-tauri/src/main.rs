@@ -4,6 +4,7 @@
 //! background says so in a desktop notification.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod bindings;
 mod commands;
 mod faces;
 mod queue;

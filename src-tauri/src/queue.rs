@@ -7,21 +7,24 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use facecloak::{Event, FaceChoice, FileReport};
 use serde::Serialize;
+use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "lowercase")]
+#[ts(rename_all = "lowercase")]
 pub enum Status {
     Waiting,
     Working,
     Done,
     /// Left as it was though it may show someone: no face found, or faces too small to cloak.
     #[serde(rename = "not_protected")]
+    #[ts(rename = "not_protected")]
     NotProtected,
     Skipped,
     Failed,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct Item {
     pub id: u32,
     pub name: String,

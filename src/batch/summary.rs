@@ -7,6 +7,7 @@ use super::report::{FaceReport, FileReport, Report};
 use crate::visibility::rating;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Summary {
     pub done: usize,
     pub not_protected: usize,

@@ -7,6 +7,7 @@ use crate::models::{RECOGNISERS, Role, recogniser_index};
 /// How strongly to cloak: stronger protection for a more visible change ([`Mode::summary`]
 /// says what the evaluation measured for each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename_all = "lowercase"))]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     Low,

@@ -9,26 +9,9 @@ import { Compare } from "./compare";
 import { type Item, finished, progressText, statusText, visibleRange } from "./format";
 import { $, call, notify } from "./ipc";
 import { pickFaces } from "./picker";
-import { type ModeView, type Settings, bindSettings, showModes, showSettings } from "./settings";
+import type { Added, StateView, Summary } from "./bindings";
+import { bindSettings, showModes, showSettings } from "./settings";
 
-interface StateView {
-  settings: Settings;
-  notice: string | null;
-  items: Item[];
-  running: boolean;
-  modes: ModeView[];
-}
-interface Added {
-  items: Item[];
-  problems: string[];
-}
-/** The core's summary of a batch (`facecloak::Summary`); the page shows its line as it is. */
-interface Summary {
-  not_protected: number;
-  failed: number;
-  cancelled: boolean;
-  line: string;
-}
 
 /** Height of a row in CSS pixels (style.css gives rows this height). */
 const ROW = 56;

@@ -4,13 +4,9 @@
 
 import { $, call, closePanel, openPanel } from "./ipc";
 import { type FaceBox, type Item, cloaked, faceWords, recloakNote } from "./format";
+import type { FacePair } from "./bindings";
 import { type FacesView, outline, paintOutline, switchFace } from "./picker";
 
-interface FacePair {
-  before: string;
-  after: string;
-  quality: number;
-}
 
 export class Compare {
   view: FacesView | null = null;

@@ -1,27 +1,10 @@
 // Pure helpers for what the window says: kept apart from the DOM so they are easy to test.
 
-export type Status = "waiting" | "working" | "done" | "not_protected" | "skipped" | "failed";
-export type Mode = "low" | "mid" | "high";
+import type { FaceBox, Item, Mode } from "./bindings";
 
-export interface Item {
-  id: number;
-  name: string;
-  path: string;
-  thumbnail: string | null;
-  status: Status;
-  detail: string | null;
-  faces: number | null;
-  face_quality: number | null;
-  /** That score in the core's words: invisible, slight or visible. */
-  face_rating: string | null;
-  /** The least-protected face's local check in plain words. */
-  protection: string | null;
-  /** Faces found but too small to cloak: left as they were, not protected. */
-  too_small: number;
-  /** Faces (numbered from 1) the user left out. */
-  faces_off: number[];
-  seconds: number | null;
-}
+// The types shared with the app's Rust side are generated (src-tauri/src/bindings.rs).
+export type { FaceBox, Item, Mode, Status } from "./bindings";
+
 
 export function statusText(item: Item): string {
   switch (item.status) {
@@ -77,17 +60,6 @@ export function outputText(outDir: string | null): string {
   return outDir ?? "a \u201ccloaked\u201d folder beside each photo";
 }
 
-/** A face in the face picker: its number, box in photo pixels, and whether it will be cloaked. */
-export interface FaceBox {
-  number: number;
-  bbox: [number, number, number, number];
-  on: boolean;
-  too_small: boolean;
-  /** For a face in a cloaked photo: its SSIMULACRA2 at feed size, in words, and the local check. */
-  quality?: number | null;
-  rating?: string | null;
-  protection?: string | null;
-}
 
 /** Where a face's outline goes over the photo, as percentages of the shown image. */
 export function boxStyle(b: FaceBox["bbox"], width: number, height: number): { left: string; top: string; width: string; height: string } {

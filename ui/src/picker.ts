@@ -2,16 +2,11 @@
 // button over the photo that says what will happen to its face.
 
 import { $, call, openPanel } from "./ipc";
+import type { FacesView } from "./bindings";
 import { type FaceBox, type Item, boxStyle, faceLabel, pickerSummary } from "./format";
 
-export interface FacesView {
-  image: string;
-  cloaked: string | null;
-  width: number;
-  height: number;
-  faces: FaceBox[];
-  item: Item;
-}
+export type { FacesView };
+
 
 /** Draws one outline button per face over the photo in `stack`; `click` gets the face. */
 export function outline(stack: HTMLElement, view: FacesView, click: (face: FaceBox, button: HTMLButtonElement) => void): HTMLButtonElement[] {

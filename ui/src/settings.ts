@@ -2,22 +2,12 @@
 // saved by the app at once.
 
 import { $, call, openPanel } from "./ipc";
-import { type Mode, currentText, outputText } from "./format";
+import type { ModeView, Settings } from "./bindings";
+import { currentText, outputText } from "./format";
 
-export interface Settings {
-  mode: Mode;
-  out_dir: string | null;
-  keep_metadata: boolean;
-  keep_heif: boolean;
-  window: [number, number];
-}
+export type { ModeView, Settings };
 
-/** A strength as the core describes it. */
-export interface ModeView {
-  name: Mode;
-  summary: string;
-  default: boolean;
-}
+
 
 /** The strengths' choices, with the words and figures the core gives (never copied here). */
 export function showModes(modes: ModeView[]): void {

@@ -1,0 +1,117 @@
+// Generated from the Rust types by src-tauri/src/bindings.rs: do not edit.
+// FACECLOAK_WRITE_BINDINGS=1 cargo test -p facecloak-app bindings rewrites it.
+
+export type Mode = "low" | "mid" | "high";
+
+export type Summary = { done: number, not_protected: number, skipped: number, failed: number, cancelled: boolean, seconds: number, 
+/**
+ * Photos cloaked with some faces too small to cloak.
+ */
+partly: number, 
+/**
+ * HEIC/AVIF photos written as JPEG.
+ */
+converted: number, 
+/**
+ * Faces cloaked, and their SSIMULACRA2 at feed size (median, worst).
+ */
+faces: number, median_quality: number | null, worst_quality: number | null, 
+/**
+ * Faces that no local recogniser still matches to the original, and those only some do.
+ */
+matched_by_none: number, matched_by_some: number, 
+/**
+ * The whole batch in one line ("3 cloaked (…), 1 NOT protected (see above), …").
+ */
+line: string, 
+/**
+ * The local check over every face, when any was cloaked.
+ */
+local_check: string | null, };
+
+export type Status = "waiting" | "working" | "done" | "not_protected" | "skipped" | "failed";
+
+export type Item = { id: number, name: string, path: string, 
+/**
+ * A small JPEG as a data URL.
+ */
+thumbnail: string | null, status: Status, 
+/**
+ * The reason for a skip or failure, or a summary when done.
+ */
+detail: string | null, faces: number | null, 
+/**
+ * The least-hidden face's SSIMULACRA2 at feed size (people look at faces, not photos).
+ */
+face_quality: number | null, 
+/**
+ * That score in the core's words (invisible, slight, visible).
+ */
+face_rating: string | null, 
+/**
+ * The least-protected face's local check in plain words ("not matched by 1 of 4 local
+ * models"): the recognisers here, not the scrapers', so a hint rather than a promise.
+ */
+protection: string | null, 
+/**
+ * Faces found but too small to cloak, so not protected.
+ */
+too_small: number, 
+/**
+ * Faces (numbered from 1, as the detector orders them) the user switched off.
+ */
+faces_off: Array<number>, seconds: number | null, };
+
+export type Added = { items: Array<Item>, 
+/**
+ * Plain-words reasons for what could not be added.
+ */
+problems: Array<string>, };
+
+export type Settings = { mode: Mode, 
+/**
+ * `None`: a `cloaked/` folder beside each photo.
+ */
+out_dir: string | null, 
+/**
+ * Keep the allow-listed camera metadata (`--keep-metadata`); off drops all EXIF.
+ */
+keep_metadata: boolean, 
+/**
+ * Write HEIC and AVIF photos in their own format (`--keep-heif`); off writes JPEG.
+ */
+keep_heif: boolean, window: [number, number], };
+
+export type ModeView = { name: Mode, summary: string, default: boolean, };
+
+export type StateView = { settings: Settings, notice: string | null, items: Array<Item>, running: boolean, modes: Array<ModeView>, };
+
+export type FaceBox = { number: number, bbox: [number, number, number, number], on: boolean, 
+/**
+ * Too small to cloak: it stays as it is whatever the switch says.
+ */
+too_small: boolean, 
+/**
+ * For a cloaked face: its SSIMULACRA2 at feed size, that in words, and the local check.
+ */
+quality: number | null, rating: string | null, protection: string | null, };
+
+export type FacesView = { 
+/**
+ * The photo at screen size, as a JPEG data URL.
+ */
+image: string, 
+/**
+ * The cloaked photo at the same size, in before/after.
+ */
+cloaked: string | null, 
+/**
+ * The photo's own size, which the boxes are in.
+ */
+width: number, height: number, faces: Array<FaceBox>, item: Item, };
+
+export type FacePair = { before: string, after: string, 
+/**
+ * The face's SSIMULACRA2 at feed size.
+ */
+quality: number, };
