@@ -130,6 +130,15 @@ class Window:
             pass
 
 
+def open_compare(w, name):
+    """Opens a finished photo's before/after and waits for both its images to be shown."""
+    w.click(w.row(name) + " button.compare")
+    wait_for(f"the before/after view of {name}", lambda: w.js(
+        "const i = document.getElementById('photo'), b = document.getElementById('before');"
+        "return !document.getElementById('compare').hidden && i.complete && i.naturalWidth > 0"
+        " && b.complete && b.naturalWidth > 0 && b.getBoundingClientRect().width > 0"), 60)
+
+
 def sha(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
@@ -218,11 +227,7 @@ def main(app, cli, shots):
         w.screenshot("queue.png")
 
         # Before and after of the two-face photo.
-        w.click(w.row("pair.jpg") + " button.compare")
-        wait_for("the before/after view", lambda: w.js(
-            "const i = document.getElementById('photo'), b = document.getElementById('before');"
-            "return !document.getElementById('compare').hidden && i.complete && i.naturalWidth > 0"
-            " && b.complete && b.naturalWidth > 0 && b.getBoundingClientRect().width > 0"), 60)
+        open_compare(w, "pair.jpg")
         assert w.js("return document.querySelectorAll('#photo-stack button.face').length") == 2
         assert w.text("#face-words").startswith("Face change "), w.text("#face-words")
         # The slider spans the face exactly, at 100 % and at 200 %.
@@ -259,11 +264,7 @@ def main(app, cli, shots):
 
         # Before and after of the phone's HEIC photo (stored sideways, turned upright by the file).
         w.click("#close-compare")
-        w.click(w.row("phone.heic") + " button.compare")
-        wait_for("the HEIC photo's before/after", lambda: w.js(
-            "const i = document.getElementById('photo'), b = document.getElementById('before');"
-            "return !document.getElementById('compare').hidden && i.complete && i.naturalWidth > 0"
-            " && b.complete && b.naturalWidth > 0"), 60)
+        open_compare(w, "phone.heic")
         assert w.js("return document.querySelectorAll('#photo-stack button.face').length") == 1
         portrait = w.js("const i = document.getElementById('photo'); return i.naturalHeight > i.naturalWidth")
         assert portrait, "the HEIC photo should be shown upright"

@@ -38,6 +38,15 @@ pub fn output_format(input: ImageFormat) -> (ImageFormat, &'static str) {
     }
 }
 
+/// The EXIF block an output carries: the allow-listed tags, when metadata is kept at all.
+fn kept_exif(photo: &Photo, opts: &WriteOptions) -> Option<Vec<u8>> {
+    if opts.keep_metadata {
+        photo.exif.as_deref().and_then(sanitise_exif)
+    } else {
+        None
+    }
+}
+
 /// The extension of a HEIC or AVIF photo written in its own format.
 pub fn heif_extension(kind: HeifKind) -> &'static str {
     match kind {
@@ -54,11 +63,7 @@ pub fn encode_heif(
     kind: HeifKind,
     opts: &WriteOptions,
 ) -> Result<Vec<u8>> {
-    let exif = if opts.keep_metadata {
-        photo.exif.as_deref().and_then(sanitise_exif)
-    } else {
-        None
-    };
+    let exif = kept_exif(photo, opts);
     let xmp = opts.tag.as_deref().map(xmp_packet);
     crate::heif::encode(photo, pixels, kind, exif.as_deref(), xmp.as_deref())
 }
@@ -70,11 +75,7 @@ pub fn encode(
     format: ImageFormat,
     opts: &WriteOptions,
 ) -> Result<Vec<u8>> {
-    let exif = if opts.keep_metadata {
-        photo.exif.as_deref().and_then(sanitise_exif)
-    } else {
-        None
-    };
+    let exif = kept_exif(photo, opts);
     let mut buf = Vec::new();
     let enc_err = |e: Box<dyn std::error::Error + Send + Sync>| Error::Encode {
         path: PathBuf::new(),
