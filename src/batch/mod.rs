@@ -4,6 +4,7 @@
 
 mod choice;
 mod inputs;
+mod photo;
 mod pool;
 mod report;
 mod summary;
@@ -14,24 +15,18 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use rayon::prelude::*;
-
 pub use self::choice::{FaceChoice, face_size};
 pub use self::inputs::collect_inputs;
 use self::pool::{MemoryGate, Pool};
 pub use self::report::{Event, FaceReport, FileReport, NotProtected, Report};
 pub use self::summary::Summary;
-use crate::cloak::{Cloaker, Mode, combine, face_seed};
+use crate::cloak::{Cloaker, Mode};
 use crate::detect::{Detector, Face};
-use crate::io::load_photo;
 use crate::models::ModelStore;
 use crate::naming::Plan;
-use crate::output::{
-    OUTPUT_EXTENSIONS, WriteOptions, encode, encode_heif, heif_extension, output_format,
-    remove_stale_temps, write_atomic,
-};
-use crate::verify::{Verifier, protection_words};
-use crate::{Error, Result, quality};
+use crate::output::{OUTPUT_EXTENSIONS, remove_stale_temps};
+use crate::verify::Verifier;
+use crate::{Error, Result};
 
 pub use crate::naming::{OUTPUT_DIR, OUTPUT_MARK, is_output};
 /// File extensions picked up when a folder is given.
@@ -229,7 +224,7 @@ fn cloak_one<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Option<Ev
     (shared.progress)(Event::Started {
         input: input.to_path_buf(),
     });
-    match process(shared, input) {
+    match photo::process(shared, input) {
         Ok(event) => Some(event),
         Err(Error::Cancelled) => None,
         Err(e) => Some(Event::Failed {
@@ -257,157 +252,11 @@ fn existing_output(input: &Path, plan: &Plan) -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
-fn process<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Result<Event> {
-    let started = Instant::now();
-    let options = shared.options;
-    let photo = load_photo(input)?;
-    let faces = shared
-        .detectors
-        .with(|| Detector::new(&shared.store), |d| d.detect(&photo.rgb))?;
-    (shared.progress)(Event::FacesFound {
-        input: input.to_path_buf(),
-        faces: faces.len(),
-    });
-    let not_protected = |reason: String, small: &[(usize, &Face)]| {
-        Ok(Event::NotProtected(NotProtected {
-            input: input.to_path_buf(),
-            reason,
-            too_small: small.iter().map(|(_, f)| f.bbox).collect(),
-            too_small_numbers: small.iter().map(|(n, _)| *n).collect(),
-        }))
-    };
-    if faces.is_empty() {
-        return not_protected("no face found".into(), &[]);
-    }
-    let choice = options.choices.get(input).unwrap_or(&options.faces);
-    if *choice == FaceChoice::Numbers(Vec::new()) {
-        return Ok(Event::Skipped {
-            input: input.to_path_buf(),
-            reason: "every face was left out".into(),
-        });
-    }
-    let chosen = choice.pick(&faces);
-    if chosen.is_empty() {
-        return Ok(Event::Skipped {
-            input: input.to_path_buf(),
-            reason: format!(
-                "none of the chosen faces is in the photo ({} found)",
-                faces.len()
-            ),
-        });
-    }
-    let (big, small): (Vec<_>, Vec<_>) =
-        chosen.into_iter().partition(|(_, f)| !options.too_small(f));
-    if big.is_empty() {
-        return not_protected(
-            format!(
-                "{} too small to cloak (eyes to mouth under {} px)",
-                faces_word(small.len()),
-                options.min_face_px
-            ),
-            &small,
-        );
-    }
-
-    let params = options.mode.params();
-    let cloaked = shared.faces.install(|| {
-        big.par_iter()
-            .enumerate()
-            // The seed follows the face's place among those cloaked, not its number.
-            .map(|(i, (_, face))| {
-                shared.cloakers.with(
-                    || Cloaker::new(&shared.store),
-                    |c| {
-                        c.cloak_face(
-                            &photo.rgb,
-                            face,
-                            &params,
-                            face_seed(options.seed, i),
-                            shared.stop,
-                        )
-                    },
-                )
-            })
-            .collect::<Result<Vec<_>>>()
-    })?;
-    if shared.stop.load(Ordering::Relaxed) {
-        return Err(Error::Cancelled);
-    }
-    let result = combine(&photo.rgb, cloaked);
-    let reports = big
-        .iter()
-        .zip(&result.faces)
-        .map(|((number, face), r)| {
-            let local_check = shared
-                .verifier
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .check(&photo.rgb, &result.image, face)?;
-            Ok(FaceReport {
-                number: *number,
-                bbox: face.bbox,
-                protection: protection_words(&local_check),
-                local_check,
-                quality: r.quality,
-                rating: r.quality.rating(),
-                seconds: r.seconds,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-
-    let heif = photo.read_as.filter(|_| options.keep_heif);
-    let (format, ext) = match heif {
-        Some(kind) => (photo.format, heif_extension(kind)),
-        None => output_format(photo.format),
-    };
-    let output = match options.redo.get(input) {
-        Some(earlier) => earlier.clone(),
-        None => shared.plan.output(input, ext),
-    };
-    let write = WriteOptions {
-        keep_metadata: options.keep_metadata,
-        tag: options
-            .tag
-            .then(|| format!("mode={} seed={}", options.mode.name(), options.seed)),
-        overwrite: options.replaces(input),
-    };
-    let bytes = match heif {
-        Some(kind) => encode_heif(&photo, &result.image, kind, &write),
-        None => encode(&photo, &result.image, format, &write),
-    }
-    .map_err(|e| with_path(e, &output))?;
-    write_atomic(&output, &bytes, options.replaces(input))?;
-    Ok(Event::Done(FileReport {
-        input: input.to_path_buf(),
-        output,
-        faces: reports,
-        too_small: small.iter().map(|(_, f)| f.bbox).collect(),
-        too_small_numbers: small.iter().map(|(n, _)| *n).collect(),
-        converted_from: photo
-            .read_as
-            .filter(|_| heif.is_none())
-            .map(|k| k.name().to_string()),
-        ssim: quality::ssim_photo(&photo.rgb, &result.image, &result.regions()),
-        psnr: quality::psnr(&photo.rgb, &result.image),
-        seconds: started.elapsed().as_secs_f64(),
-    }))
-}
-
 /// "1 face" or "3 faces".
 pub fn faces_word(n: usize) -> String {
     if n == 1 {
         "1 face".into()
     } else {
         format!("{n} faces")
-    }
-}
-
-fn with_path(e: Error, path: &Path) -> Error {
-    match e {
-        Error::Encode { source, .. } => Error::Encode {
-            path: path.to_path_buf(),
-            source,
-        },
-        other => other,
     }
 }
