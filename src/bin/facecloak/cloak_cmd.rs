@@ -19,17 +19,7 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
         eprintln!("error: no photos to cloak");
         return Ok(ExitCode::from(2));
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        // A second Ctrl-C while stopping falls through to the default: quit now.
-        let _ = ctrlc::set_handler(move || {
-            if stop.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
-            }
-            eprintln!("\nstopping… (outputs already written are kept; nothing partial is left)");
-        });
-    }
+    let stop = stop_on_ctrl_c();
     let options = Options {
         mode: args.mode,
         out_dir: args.out.clone(),
@@ -43,85 +33,10 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
         ..Options::default()
     };
 
-    let bar = ProgressBar::with_draw_target(
-        Some(inputs.len() as u64),
-        ProgressDrawTarget::stderr_with_hz(4),
-    );
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} photos  {elapsed} elapsed, ETA {eta}  {msg}",
-        )
-        .expect("valid template"),
-    );
-    bar.enable_steady_tick(Duration::from_millis(250));
+    let bar = progress_bar(inputs.len());
     let json = args.json;
-    let report = facecloak::cloak_batch(
-        &inputs,
-        &options,
-        |event| {
-            if json && !matches!(event, Event::Started { .. } | Event::FacesFound { .. }) {
-                // A line that cannot be written is reported; the batch goes on.
-                bar.suspend(|| match serde_json::to_string(&event) {
-                    Ok(line) => println!("{line}"),
-                    Err(e) => eprintln!("error: cannot write an event as JSON: {e}"),
-                });
-            }
-            match &event {
-                Event::Started { input } => bar.set_message(
-                    input
-                        .file_name()
-                        .unwrap_or_default()
-                        .to_string_lossy()
-                        .into_owned(),
-                ),
-                Event::Done(done) => {
-                    bar.inc(1);
-                    if !json && !done.fully_protected() {
-                        bar.suspend(|| {
-                            eprintln!(
-                                "partly protected {}: {} cloaked; {} too small to cloak, left as they were {}",
-                                done.input.display(),
-                                facecloak::faces_word(done.faces.len()),
-                                facecloak::faces_word(done.too_small.len()),
-                                boxes_text(&done.too_small_numbers, &done.too_small)
-                            )
-                        });
-                    }
-                }
-                Event::NotProtected(n) => {
-                    bar.inc(1);
-                    if !json {
-                        bar.suspend(|| {
-                            eprintln!(
-                                "NOT PROTECTED {}: {}{}",
-                                n.input.display(),
-                                n.reason,
-                                if n.too_small.is_empty() {
-                                    String::new()
-                                } else {
-                                    format!(" {}", boxes_text(&n.too_small_numbers, &n.too_small))
-                                }
-                            )
-                        });
-                    }
-                }
-                Event::Skipped { input, reason } => {
-                    bar.inc(1);
-                    if !json {
-                        bar.suspend(|| eprintln!("skipped {}: {reason}", input.display()));
-                    }
-                }
-                Event::Failed { input, error } => {
-                    bar.inc(1);
-                    if !json {
-                        bar.suspend(|| eprintln!("failed {}: {error}", input.display()));
-                    }
-                }
-                Event::FacesFound { .. } => {}
-            }
-        },
-        &stop,
-    )?;
+    let report =
+        facecloak::cloak_batch(&inputs, &options, |event| show(&event, &bar, json), &stop)?;
     bar.finish_and_clear();
 
     // People look at faces, so the summary reports the faces' visibility, not the photo's SSIM.
@@ -135,6 +50,98 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// What the terminal shows of one event: the bar moves, and photos left (partly) unprotected,
+/// skipped or failed get a line; with --json every outcome is also a JSON line on stdout.
+fn show(event: &Event, bar: &ProgressBar, json: bool) {
+    if json && !matches!(event, Event::Started { .. } | Event::FacesFound { .. }) {
+        // A line that cannot be written is reported; the batch goes on.
+        bar.suspend(|| match serde_json::to_string(event) {
+            Ok(line) => println!("{line}"),
+            Err(e) => eprintln!("error: cannot write an event as JSON: {e}"),
+        });
+    }
+    match event {
+        Event::Started { input } => bar.set_message(
+            input
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+        ),
+        Event::Done(done) => {
+            bar.inc(1);
+            if !json && !done.fully_protected() {
+                bar.suspend(|| {
+                    eprintln!(
+                        "partly protected {}: {} cloaked; {} too small to cloak, left as they were {}",
+                        done.input.display(),
+                        facecloak::faces_word(done.faces.len()),
+                        facecloak::faces_word(done.too_small.len()),
+                        boxes_text(&done.too_small_numbers, &done.too_small)
+                    )
+                });
+            }
+        }
+        Event::NotProtected(n) => {
+            bar.inc(1);
+            if !json {
+                bar.suspend(|| {
+                    eprintln!(
+                        "NOT PROTECTED {}: {}{}",
+                        n.input.display(),
+                        n.reason,
+                        if n.too_small.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" {}", boxes_text(&n.too_small_numbers, &n.too_small))
+                        }
+                    )
+                });
+            }
+        }
+        Event::Skipped { input, reason } => {
+            bar.inc(1);
+            if !json {
+                bar.suspend(|| eprintln!("skipped {}: {reason}", input.display()));
+            }
+        }
+        Event::Failed { input, error } => {
+            bar.inc(1);
+            if !json {
+                bar.suspend(|| eprintln!("failed {}: {error}", input.display()));
+            }
+        }
+        Event::FacesFound { .. } => {}
+    }
+}
+
+/// The stop flag, set by Ctrl-C; a second Ctrl-C while stopping quits at once.
+fn stop_on_ctrl_c() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping… (outputs already written are kept; nothing partial is left)");
+    });
+    stop
+}
+
+/// Photos done of all, with the time gone and left, redrawn four times a second at most.
+fn progress_bar(photos: usize) -> ProgressBar {
+    let bar =
+        ProgressBar::with_draw_target(Some(photos as u64), ProgressDrawTarget::stderr_with_hz(4));
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} photos  {elapsed} elapsed, ETA {eta}  {msg}",
+        )
+        .expect("valid template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(250));
+    bar
 }
 
 /// "face 2 at (x, y) w×h, …": which faces were left alone and where, so the user can find them.
