@@ -187,16 +187,26 @@ fn png_with_text(png: &[u8], key: &str, text: &str) -> Vec<u8> {
 /// The image after a JPEG encode and decode at `quality` with 4:2:0 chroma, as upload platforms
 /// re-encode. `None` when the image is too large for one JPEG (65535 pixels a side).
 pub fn reencode_jpeg(img: &image::RgbImage, quality: u8) -> Option<image::RgbImage> {
+    let buf = jpeg_bytes(img, quality, false)?;
+    let decoded = image::load_from_memory_with_format(&buf, ImageFormat::Jpeg).ok()?;
+    Some(decoded.into_rgb8())
+}
+
+/// A plain JPEG of `img` (no metadata), with full-resolution chroma or the usual 4:2:0. `None`
+/// when the image is too large for one JPEG (65535 pixels a side).
+pub fn jpeg_bytes(img: &image::RgbImage, quality: u8, full_chroma: bool) -> Option<Vec<u8>> {
     let (w, h) = (
         u16::try_from(img.width()).ok()?,
         u16::try_from(img.height()).ok()?,
     );
     let mut buf = Vec::new();
-    jpeg_encoder::Encoder::new(&mut buf, quality)
-        .encode(img.as_raw(), w, h, jpeg_encoder::ColorType::Rgb)
+    let mut enc = jpeg_encoder::Encoder::new(&mut buf, quality);
+    if full_chroma {
+        enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_1_1);
+    }
+    enc.encode(img.as_raw(), w, h, jpeg_encoder::ColorType::Rgb)
         .ok()?;
-    let decoded = image::load_from_memory_with_format(&buf, ImageFormat::Jpeg).ok()?;
-    Some(decoded.into_rgb8())
+    Some(buf)
 }
 
 /// Prefix of the temporary files outputs are written through; a crashed run's leftovers carry it.

@@ -34,17 +34,8 @@ fn shrink(img: &RgbImage, max: u32) -> RgbImage {
 }
 
 fn jpeg(img: &RgbImage) -> Vec<u8> {
-    let mut buf = Vec::new();
-    let mut enc = jpeg_encoder::Encoder::new(&mut buf, 90);
-    enc.set_sampling_factor(jpeg_encoder::SamplingFactor::F_1_1);
     // Previews are at most screen-sized: encoding to memory cannot fail.
-    let _ = enc.encode(
-        img.as_raw(),
-        img.width() as u16,
-        img.height() as u16,
-        jpeg_encoder::ColorType::Rgb,
-    );
-    buf
+    crate::output::jpeg_bytes(img, 90, true).unwrap_or_default()
 }
 
 /// The face box (with a margin) from the original and the cloaked photo, at 100 % zoom, as JPEG
