@@ -156,7 +156,7 @@ def main(app, cli, shots):
     pair = os.path.join(album, "pair.jpg")
     shutil.copy(os.path.join(fixtures, "pair.jpg"), pair)
     phone = os.path.join(album, "phone.heic")
-    shutil.copy(os.path.join(fixtures, "obama-rotated.heic"), phone)
+    shutil.copy(os.path.join(fixtures, "heif", "obama-rotated.heic"), phone)
     broken = os.path.join(album, "broken.jpg")
     with open(broken, "w") as f:
         f.write("not a photo")

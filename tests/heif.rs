@@ -1,5 +1,5 @@
 //! Photos as phones save them: HEIC (8- and 10-bit, rotated, with a thumbnail, a burst, a depth
-//! map) and AVIF, made from the public-domain portraits by `tests/fixtures/make_heif.py`.
+//! map) and AVIF, made from the public-domain portraits by `tests/fixtures/heif/make_heif.py`.
 #![cfg(target_os = "linux")]
 
 mod common;
@@ -46,7 +46,7 @@ fn heic_and_avif_decode_upright_in_their_true_colours() {
         // The primary with a depth map (Biden's crop, of another size): the depth map is not read.
         ("with-depth.heic", 4.0),
     ] {
-        let photo = load_photo(&fixture(name)).unwrap_or_else(|e| panic!("{e}"));
+        let photo = load_photo(&fixture(&format!("heif/{name}"))).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(photo.rgb.dimensions(), (455, 568), "{name}");
         let diff = mean_abs(&photo.rgb, &obama);
         assert!(diff < limit, "{name}: {diff:.2} levels from its source");
@@ -54,7 +54,7 @@ fn heic_and_avif_decode_upright_in_their_true_colours() {
         assert!(photo.read_as.is_some(), "{name}");
     }
     // 10 bits a channel come out as 8, at the same brightness.
-    let photo = load_photo(&fixture("biden-10bit.heic")).unwrap();
+    let photo = load_photo(&fixture("heif/biden-10bit.heic")).unwrap();
     let biden = source("biden.jpg", 1100, (485, 550));
     let diff = mean_abs(&photo.rgb, &biden);
     assert!(diff < 3.0, "10-bit: {diff:.2} levels from its source");
@@ -64,8 +64,8 @@ fn heic_and_avif_decode_upright_in_their_true_colours() {
 /// are, colours come out more saturated than the same numbers read as sRGB.
 #[test]
 fn wide_gamut_colours_are_converted_to_srgb() {
-    let srgb = load_photo(&fixture("obama.avif")).unwrap().rgb;
-    let p3 = load_photo(&fixture("obama-p3.avif")).unwrap();
+    let srgb = load_photo(&fixture("heif/obama.avif")).unwrap().rgb;
+    let p3 = load_photo(&fixture("heif/obama-p3.avif")).unwrap();
     assert!(p3.icc.is_none());
     let p3 = p3.rgb;
     let spread = |p: &image::Rgb<u8>| {
@@ -104,7 +104,7 @@ fn the_faces_of_heic_and_avif_photos_are_found() {
         "obama-rotated.heic",
         "biden-10bit.heic",
     ] {
-        let photo = load_photo(&fixture(name)).unwrap();
+        let photo = load_photo(&fixture(&format!("heif/{name}"))).unwrap();
         let faces = detector.detect(&photo.rgb).unwrap();
         assert_eq!(faces.len(), 1, "{name}");
         assert!(faces[0].score > 0.9, "{name}: score {}", faces[0].score);
@@ -119,7 +119,7 @@ fn the_faces_of_heic_and_avif_photos_are_found() {
 fn a_cloaked_heic_is_written_as_a_jpeg_and_carries_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("IMG_0001.heic");
-    std::fs::copy(fixture("obama-rotated.heic"), &input).unwrap();
+    std::fs::copy(fixture("heif/obama-rotated.heic"), &input).unwrap();
     let original = std::fs::read(&input).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_facecloak"))
         .args(["cloak", "--mode", "low", "--json", "--keep-metadata"])
@@ -171,7 +171,7 @@ fn a_cloaked_heic_is_written_as_a_jpeg_and_carries_nothing_else() {
 fn keep_heif_writes_one_image_with_nothing_uncloaked_beside_it() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["obama.heic", "with-depth.heic", "obama-rotated.heic"] {
-        std::fs::copy(fixture(name), dir.path().join(name)).unwrap();
+        std::fs::copy(fixture(&format!("heif/{name}")), dir.path().join(name)).unwrap();
     }
     let out = Command::new(env!("CARGO_BIN_EXE_facecloak"))
         .args(["cloak", "--mode", "low", "--keep-heif", "--keep-metadata"])
@@ -192,7 +192,7 @@ fn keep_heif_writes_one_image_with_nothing_uncloaked_beside_it() {
         assert!(!handle.has_depth_image(), "{name}");
         let photo = load_photo(&output).unwrap();
         assert_eq!(photo.rgb.dimensions(), (455, 568), "{name}: upright");
-        let source = load_photo(&fixture(&format!("{name}.heic"))).unwrap();
+        let source = load_photo(&fixture(&format!("heif/{name}.heic"))).unwrap();
         let diff = mean_abs(&photo.rgb, &source.rgb);
         assert!(diff < 4.0, "{name}: {diff:.2} levels from its original");
     }

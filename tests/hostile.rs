@@ -123,7 +123,7 @@ fn broken_and_hostile_files_fail_alone_with_their_reason() {
         ),
     ];
     if cfg!(target_os = "linux") {
-        let heic = std::fs::read(fixture("obama.heic")).unwrap();
+        let heic = std::fs::read(fixture("heif/obama.heic")).unwrap();
         let mut noise = heic[..32].to_vec();
         noise.extend(b"not the boxes a HEIF file holds ".repeat(64));
         cases.extend([
