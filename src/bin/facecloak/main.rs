@@ -9,8 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand};
-use facecloak::FaceChoice;
+use clap::{Parser, Subcommand};
 use facecloak::Mode;
 
 /// The modes as the command line takes them, each with what the evaluation measured: the words
@@ -35,7 +34,7 @@ struct Cli {
 enum Command {
     /// Cloak the faces in photos; writes <name>.cloaked.<ext> into a cloaked/ folder beside each
     /// photo (or into --out). Originals are never changed.
-    Cloak(CloakArgs),
+    Cloak(cloak_cmd::CloakArgs),
     /// Find the faces in photos; prints boxes, five alignment points, 68 landmarks and scores as JSON.
     Detect {
         /// Photos to look at.
@@ -74,51 +73,6 @@ enum Command {
         #[arg(long, default_value_t = 4)]
         faces: usize,
     },
-}
-
-#[derive(Args)]
-pub struct CloakArgs {
-    /// Photos and folders of photos.
-    #[arg(required = true)]
-    inputs: Vec<PathBuf>,
-    /// Folder for the cloaked photos (default: cloaked/ beside each photo). The inputs'
-    /// subfolders are mirrored inside it; photos that would share a name (a.jpg, a.jpeg) keep
-    /// their whole file name: a.jpg.cloaked.jpg.
-    #[arg(long, short)]
-    out: Option<PathBuf>,
-    /// How strongly to cloak; the figures are from docs/evaluation.md (test half).
-    #[arg(long, short, value_parser = modes(), default_value = "mid")]
-    mode: Mode,
-    /// Look for photos in sub-folders too.
-    #[arg(long, short)]
-    recursive: bool,
-    /// Which faces to cloak: all, largest, or numbers as `facecloak detect` prints them (1,3).
-    #[arg(long, default_value = "all", value_parser = clap::value_parser!(FaceChoice))]
-    faces: FaceChoice,
-    /// Faces cloaked at once, across photos (default: one per CPU core); photos are opened only
-    /// as memory allows.
-    #[arg(long, short, default_value_t = 0)]
-    jobs: usize,
-    /// Print one JSON record per photo on stdout.
-    #[arg(long)]
-    json: bool,
-    /// Replace outputs that already exist (they are skipped otherwise).
-    #[arg(long)]
-    overwrite: bool,
-    /// Keep allow-listed EXIF (camera, lens, exposure, date, artist, copyright); thumbnails,
-    /// serial numbers, maker notes, GPS, XMP and IPTC are always dropped. Off by default.
-    #[arg(long)]
-    keep_metadata: bool,
-    /// Write HEIC and AVIF photos as HEIC and AVIF (quality 92) instead of as JPEG, which every
-    /// site takes; other formats keep theirs anyway.
-    #[arg(long)]
-    keep_heif: bool,
-    /// Record mode and seed in each output. Off by default: a tag helps scrapers spot cloaks.
-    #[arg(long)]
-    tag: bool,
-    /// Seed of the optimiser's randomness: the same seed gives the same output.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
 }
 
 fn main() -> ExitCode {
