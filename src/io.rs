@@ -70,12 +70,7 @@ pub fn decode_photo(bytes: &[u8], path: &Path) -> Result<Photo> {
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(decode_err)?;
     let (w, h) = decoder.dimensions();
-    if u64::from(w) * u64::from(h) > MAX_PIXELS {
-        return Err(unsupported(format!(
-            "{w}×{h} pixels is over the {} megapixel limit",
-            MAX_PIXELS / 1_000_000
-        )));
-    }
+    within_limit(w, h, path)?;
     // Missing or broken metadata is no reason to refuse a photo.
     let icc = decoder.icc_profile().ok().flatten();
     let exif = decoder.exif_metadata().ok().flatten();
@@ -98,6 +93,20 @@ pub fn decode_photo(bytes: &[u8], path: &Path) -> Result<Photo> {
         exif,
         read_as: None,
     })
+}
+
+/// Refuses an image whose header claims more than `MAX_PIXELS`, before anything is decoded.
+pub(crate) fn within_limit(w: u32, h: u32, path: &Path) -> Result<()> {
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(Error::Unsupported {
+            path: path.to_path_buf(),
+            reason: format!(
+                "{w}×{h} pixels is over the {} megapixel limit",
+                MAX_PIXELS / 1_000_000
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Whether an end-of-image marker follows the last start-of-scan marker. Inside scan data every

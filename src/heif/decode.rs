@@ -6,7 +6,7 @@ use image::{GrayImage, RgbImage};
 use libheif_rs::{ColorSpace, HeifContext, LibHeif, RgbChroma};
 
 use super::{HeifKind, gamut};
-use crate::io::{MAX_PIXELS, Photo};
+use crate::io::{Photo, within_limit};
 use crate::{Error, Result};
 
 /// Decodes the primary image of a HEIF/AVIF file.
@@ -20,16 +20,7 @@ pub fn decode(bytes: &[u8], path: &Path, kind: HeifKind) -> Result<Photo> {
     let handle = ctx
         .primary_image_handle()
         .map_err(|e| bad("has no primary image", e))?;
-    let (w, h) = (handle.width(), handle.height());
-    if u64::from(w) * u64::from(h) > MAX_PIXELS {
-        return Err(Error::Unsupported {
-            path: path.to_path_buf(),
-            reason: format!(
-                "{w}×{h} pixels is over the {} megapixel limit",
-                MAX_PIXELS / 1_000_000
-            ),
-        });
-    }
+    within_limit(handle.width(), handle.height(), path)?;
     let alpha = handle.has_alpha_channel();
     let chroma = if alpha {
         RgbChroma::Rgba
