@@ -166,7 +166,9 @@ def main(app, cli, shots):
     settings = os.path.join(work, "settings.json")
     with open(settings, "w") as f:
         json.dump({"window": [1280, 800]}, f)  # the README's screenshot size
-    env = dict(os.environ, FACECLOAK_SETTINGS=settings,
+    # The app finds its models and runtime itself (the release CLI is pointed at the tree's).
+    app_env = {k: v for k, v in os.environ.items() if k not in ("FACECLOAK_MODELS", "FACECLOAK_ORT_LIB")}
+    env = dict(app_env, FACECLOAK_SETTINGS=settings,
                XDG_CONFIG_HOME=os.path.join(work, "config"), XDG_DATA_HOME=os.path.join(work, "data"),
                XDG_CACHE_HOME=os.path.join(work, "cache"))
     driver = subprocess.Popen(["tauri-driver", "--port", str(PORT), "--native-port", str(PORT + 1)], env=env,

@@ -181,7 +181,7 @@ pub struct ModelStore {
 
 impl ModelStore {
     /// Finds the model folder: `FACECLOAK_MODELS`, `models/` next to the executable, the app's
-    /// bundled resources, then the source tree's `models/`.
+    /// bundled resources, then, in debug builds only, the source tree's `models/`.
     pub fn locate(resource_dir: Option<&Path>) -> Result<Self> {
         let mut searched = Vec::new();
         if let Some(dir) = std::env::var_os(MODELS_ENV) {
@@ -196,6 +196,7 @@ impl ModelStore {
             if let Some(res) = resource_dir {
                 searched.push(res.join("models"));
             }
+            #[cfg(debug_assertions)]
             searched.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
         }
         let Some(first) = searched

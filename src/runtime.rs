@@ -25,7 +25,8 @@ static ENVIRONMENT: OnceLock<Environment> = OnceLock::new();
 static INIT: Mutex<()> = Mutex::new(());
 
 /// Where the library is looked for, in order: `FACECLOAK_ORT_LIB` (alone, when set), next to the
-/// executable, the app's bundled resources, and the source tree's `runtime/` (for development).
+/// executable, the app's bundled resources, and, in debug builds only, the source tree's
+/// `runtime/` (a release binary runs where that tree may not exist).
 pub fn library_candidates(resource_dir: Option<&Path>) -> Vec<PathBuf> {
     if let Some(path) = std::env::var_os(LIBRARY_ENV) {
         return vec![PathBuf::from(path)];
@@ -42,6 +43,7 @@ pub fn library_candidates(resource_dir: Option<&Path>) -> Vec<PathBuf> {
         dirs.push(res.to_path_buf());
         dirs.push(res.join("runtime"));
     }
+    #[cfg(debug_assertions)]
     dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("runtime"));
     dirs.into_iter().map(|d| d.join(LIBRARY_NAME)).collect()
 }
