@@ -1,5 +1,5 @@
-//! Plane geometry shared by detection, alignment, the optimiser and the evaluation: pixel
-//! rectangles and similarity transforms.
+//! Plane geometry shared by detection, alignment, the optimiser and the evaluation: face boxes,
+//! pixel rectangles and similarity transforms.
 
 use serde::Serialize;
 
@@ -100,19 +100,112 @@ impl Rect {
             h: y1 - y0,
         }
     }
+
+    /// Whether the two rectangles share a pixel.
+    pub fn overlaps(&self, other: &Rect) -> bool {
+        self.x < other.x + other.w
+            && other.x < self.x + self.w
+            && self.y < other.y + other.h
+            && other.y < self.y + self.h
+    }
 }
 
-/// A detector box as a pixel rectangle inside the photo.
-pub fn bbox_rect(bbox: &[f32; 4], width: u32, height: u32) -> Rect {
-    let x0 = (bbox[0].max(0.0) as u32).min(width - 1);
-    let y0 = (bbox[1].max(0.0) as u32).min(height - 1);
-    let x1 = (bbox[2].ceil().max(0.0) as u32).clamp(x0 + 1, width);
-    let y1 = (bbox[3].ceil().max(0.0) as u32).clamp(y0 + 1, height);
-    Rect {
-        x: x0,
-        y: y0,
-        w: x1 - x0,
-        h: y1 - y0,
+/// A face's box in photo pixels as the detector gives it, sub-pixel: left, top, right, bottom.
+/// In JSON (`--json`, the app's page) it is those four numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(transparent)]
+pub struct FaceBox(pub [f32; 4]);
+
+impl FaceBox {
+    pub fn left(&self) -> f32 {
+        self.0[0]
+    }
+
+    pub fn top(&self) -> f32 {
+        self.0[1]
+    }
+
+    pub fn right(&self) -> f32 {
+        self.0[2]
+    }
+
+    pub fn bottom(&self) -> f32 {
+        self.0[3]
+    }
+
+    pub fn width(&self) -> f32 {
+        self.0[2] - self.0[0]
+    }
+
+    pub fn height(&self) -> f32 {
+        self.0[3] - self.0[1]
+    }
+
+    pub fn area(&self) -> f32 {
+        self.width() * self.height()
+    }
+
+    pub fn centre(&self) -> [f32; 2] {
+        [(self.0[0] + self.0[2]) / 2.0, (self.0[1] + self.0[3]) / 2.0]
+    }
+
+    /// This box grown by `margin` pixels on every side (not clipped).
+    pub fn grown(&self, margin: f32) -> FaceBox {
+        let [x0, y0, x1, y1] = self.0;
+        FaceBox([x0 - margin, y0 - margin, x1 + margin, y1 + margin])
+    }
+
+    fn intersection(&self, other: &FaceBox) -> f32 {
+        let iw = (self.0[2].min(other.0[2]) - self.0[0].max(other.0[0])).max(0.0);
+        let ih = (self.0[3].min(other.0[3]) - self.0[1].max(other.0[1])).max(0.0);
+        iw * ih
+    }
+
+    /// Intersection over union.
+    pub fn iou(&self, other: &FaceBox) -> f32 {
+        let inter = self.intersection(other);
+        inter / (self.area() + other.area() - inter).max(f32::EPSILON)
+    }
+
+    /// Share of the smaller box that lies inside the other.
+    pub fn covered(&self, other: &FaceBox) -> f32 {
+        self.intersection(other) / self.area().min(other.area()).max(f32::EPSILON)
+    }
+
+    /// Whether `other`'s centre lies inside this box.
+    pub fn holds_centre(&self, other: &FaceBox) -> bool {
+        let [cx, cy] = other.centre();
+        cx > self.0[0] && cx < self.0[2] && cy > self.0[1] && cy < self.0[3]
+    }
+
+    /// The pixels the box touches, inside a `width`×`height` photo (at least one).
+    pub fn rect(&self, width: u32, height: u32) -> Rect {
+        let [l, t, r, b] = self.0;
+        let x0 = (l.max(0.0) as u32).min(width - 1);
+        let y0 = (t.max(0.0) as u32).min(height - 1);
+        let x1 = (r.ceil().max(0.0) as u32).clamp(x0 + 1, width);
+        let y1 = (b.ceil().max(0.0) as u32).clamp(y0 + 1, height);
+        Rect {
+            x: x0,
+            y: y0,
+            w: x1 - x0,
+            h: y1 - y0,
+        }
+    }
+}
+
+impl std::fmt::Display for FaceBox {
+    /// "(x, y) w×h" in whole pixels, as a person reads a box.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "({:.0}, {:.0}) {:.0}×{:.0}",
+            self.left(),
+            self.top(),
+            self.width(),
+            self.height()
+        )
     }
 }
 

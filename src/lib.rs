@@ -74,7 +74,7 @@ pub use batch::{
 pub use cloak::{Mode, Params};
 pub use detect::{Detector, Face};
 pub use error::{Error, Result};
-pub use geometry::Rect;
+pub use geometry::{FaceBox, Rect};
 pub use io::load_rgb;
 pub use memory::tune_allocator;
 pub use models::ModelStore;

@@ -6,7 +6,7 @@ use image::RgbImage;
 use image::imageops::{self, FilterType};
 
 use crate::Result;
-use crate::geometry::bbox_rect;
+use crate::geometry::FaceBox;
 
 /// JPEG bytes of a thumbnail whose long edge is `max` pixels (upright, as the photo is shown).
 pub fn thumbnail(path: &Path, max: u32) -> Result<Vec<u8>> {
@@ -44,22 +44,17 @@ fn jpeg(img: &RgbImage) -> Vec<u8> {
 pub fn face_pair(
     original: &Path,
     cloaked: &Path,
-    bbox: &[f32; 4],
+    bbox: &FaceBox,
 ) -> Result<(Vec<u8>, Vec<u8>, f64)> {
     let a = crate::io::load_rgb(original)?;
     let b = crate::io::load_rgb(cloaked)?;
     let (w, h) = a.dimensions();
-    let margin = 0.15 * (bbox[2] - bbox[0]).max(bbox[3] - bbox[1]);
-    let grown = [
-        bbox[0] - margin,
-        bbox[1] - margin,
-        bbox[2] + margin,
-        bbox[3] + margin,
-    ];
-    let r = bbox_rect(&grown, w, h);
+    let r = bbox
+        .grown(0.15 * bbox.width().max(bbox.height()))
+        .rect(w, h);
     let crop = |img: &RgbImage| imageops::crop_imm(img, r.x, r.y, r.w, r.h).to_image();
     let quality = if a.dimensions() == b.dimensions() {
-        crate::visibility::feed_score(&a, &b, bbox_rect(bbox, w, h))
+        crate::visibility::feed_score(&a, &b, bbox.rect(w, h))
     } else {
         0.0
     };

@@ -95,7 +95,7 @@ fn grow_union(rects: &[Rect], w: u32, h: u32) -> Vec<Rect> {
         };
         g.w = (rect.x + rect.w + r).min(w) - g.x;
         g.h = (rect.y + rect.h + r).min(h) - g.y;
-        while let Some(i) = out.iter().position(|o| overlaps(o, &g)) {
+        while let Some(i) = out.iter().position(|o| o.overlaps(&g)) {
             let o = out.swap_remove(i);
             let (x0, y0) = (o.x.min(g.x), o.y.min(g.y));
             let (x1, y1) = ((o.x + o.w).max(g.x + g.w), (o.y + o.h).max(g.y + g.h));
@@ -109,10 +109,6 @@ fn grow_union(rects: &[Rect], w: u32, h: u32) -> Vec<Rect> {
         out.push(g);
     }
     out
-}
-
-fn overlaps(a: &Rect, b: &Rect) -> bool {
-    a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h
 }
 
 /// PSNR in dB over all channels of the whole photo (infinite when identical).

@@ -3,12 +3,13 @@
 mod common;
 
 use common::{fixture, heads, store};
+use facecloak::FaceBox;
 use facecloak::bench::compose::{self, Placed};
 use facecloak::internals::detect::{Detector, Face};
 use image::{GenericImage, RgbImage};
 
-fn inside(p: [f32; 2], b: [f32; 4]) -> bool {
-    p[0] >= b[0] && p[0] <= b[2] && p[1] >= b[1] && p[1] <= b[3]
+fn inside(p: [f32; 2], b: FaceBox) -> bool {
+    p[0] >= b.left() && p[0] <= b.right() && p[1] >= b.top() && p[1] <= b.bottom()
 }
 
 fn assert_plausible(face: &Face, what: &str) {
@@ -48,7 +49,7 @@ fn finds_the_one_face_in_each_portrait() {
         assert_eq!(faces.len(), 1, "{name}: {faces:?}");
         assert_plausible(&faces[0], name);
         // The face is in the upper part of both portraits and is a sizeable part of the width.
-        let [x1, y1, x2, y2] = faces[0].bbox;
+        let FaceBox([x1, y1, x2, y2]) = faces[0].bbox;
         assert!(
             y2 < img.height() as f32 * 0.5,
             "{name}: box {:?}",
@@ -74,7 +75,7 @@ fn finds_both_faces_in_a_composed_group_photo() {
     group.copy_from(&b, a.width(), 0).unwrap();
     let faces = det.detect(&group).unwrap();
     assert_eq!(faces.len(), 2, "{faces:?}");
-    let mut xs: Vec<f32> = faces.iter().map(|f| f.bbox[0]).collect();
+    let mut xs: Vec<f32> = faces.iter().map(|f| f.bbox.left()).collect();
     xs.sort_by(f32::total_cmp);
     assert!(
         xs[0] < a.width() as f32 && xs[1] >= a.width() as f32,

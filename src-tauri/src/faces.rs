@@ -131,7 +131,7 @@ fn boxes(found: &[Face], off: &[usize], reports: &[FaceReport]) -> Vec<FaceBox> 
             let report = reports.iter().find(|r| r.number == number);
             FaceBox {
                 number,
-                bbox: f.bbox,
+                bbox: f.bbox.0,
                 on: !off.contains(&number),
                 too_small: options.too_small(f),
                 quality: report.map(|r| r.quality.display),
@@ -178,7 +178,7 @@ pub async fn face_pair(
         (item.path.clone(), report.output.clone())
     };
     let (before, after, quality) = tauri::async_runtime::spawn_blocking(move || {
-        facecloak::preview::face_pair(&input, &output, &bbox)
+        facecloak::preview::face_pair(&input, &output, &facecloak::FaceBox(bbox))
     })
     .await
     .map_err(|e| e.to_string())?
@@ -196,7 +196,7 @@ mod tests {
 
     fn face(x: f32, size: f32) -> Face {
         Face {
-            bbox: [x, 0.0, x + size, size],
+            bbox: facecloak::FaceBox([x, 0.0, x + size, size]),
             score: 1.0,
             five: [
                 [x + 0.3 * size, 0.4 * size],

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::geometry::FaceBox;
 use crate::pathname;
 use crate::verify::ModelCheck;
 use crate::visibility::FaceQuality;
@@ -14,7 +15,7 @@ pub struct FaceReport {
     /// The face's number in its photo (from 1, in the detector's order, as `facecloak detect`
     /// prints it and `--faces` takes it).
     pub number: usize,
-    pub bbox: [f32; 4],
+    pub bbox: FaceBox,
     /// Every local recogniser's verdict: does it still match the cloaked face to the original?
     pub local_check: Vec<ModelCheck>,
     /// `local_check` in plain words: "not matched by 1 of 4 local models".
@@ -39,7 +40,7 @@ pub struct FileReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub converted_from: Option<String>,
     /// Boxes of faces found but too small to cloak, left unchanged and so not protected.
-    pub too_small: Vec<[f32; 4]>,
+    pub too_small: Vec<FaceBox>,
     /// Their numbers, in the same order.
     pub too_small_numbers: Vec<usize>,
     /// SSIM of the whole photo (luma).
@@ -64,7 +65,7 @@ pub struct NotProtected {
     pub input: PathBuf,
     pub reason: String,
     /// Boxes of the faces too small to cloak (x1, y1, x2, y2 in photo pixels).
-    pub too_small: Vec<[f32; 4]>,
+    pub too_small: Vec<FaceBox>,
     /// Their numbers, in the same order.
     pub too_small_numbers: Vec<usize>,
 }

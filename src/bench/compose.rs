@@ -18,7 +18,7 @@ impl Head {
         let Some(face) = detector.detect(photo)?.into_iter().next() else {
             return Ok(None);
         };
-        let b = face.bbox;
+        let b = face.bbox.0;
         let (w, h) = (b[2] - b[0], b[3] - b[1]);
         let x = (b[0] - 0.5 * w).max(0.0);
         let y = (b[1] - 0.5 * h).max(0.0);

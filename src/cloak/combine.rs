@@ -12,10 +12,6 @@ fn contains(r: &Rect, x: u32, y: u32) -> bool {
     x >= r.x && y >= r.y && x < r.x + r.w && y < r.y + r.h
 }
 
-fn overlap(a: &Rect, b: &Rect) -> bool {
-    a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h
-}
-
 /// A copy of `photo` with every face's change on it.
 pub fn combine(photo: &RgbImage, faces: Vec<FaceResult>) -> CloakedPhoto {
     let mut image = photo.clone();
@@ -26,13 +22,13 @@ pub fn combine(photo: &RgbImage, faces: Vec<FaceResult>) -> CloakedPhoto {
         let others: Vec<(&Change, Rect)> = faces
             .iter()
             .enumerate()
-            .filter(|&(j, f)| j != i && overlap(&f.change.region(), &r))
+            .filter(|&(j, f)| j != i && f.change.region().overlaps(&r))
             .map(|(_, f)| (&f.change, f.change.region()))
             .collect();
         let earlier: Vec<Rect> = faces[..i]
             .iter()
             .map(|f| f.change.region())
-            .filter(|e| overlap(e, &r))
+            .filter(|e| e.overlaps(&r))
             .collect();
         // One face's change at photo resolution at a time: twenty big faces' worth would not fit.
         let own = face.change.rect(Rect { x: 0, y: 0, ..r });

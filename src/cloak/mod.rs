@@ -33,7 +33,7 @@ pub use params::{Mode, Params};
 use crate::Result;
 use crate::align::face_transform;
 use crate::detect::Face;
-use crate::geometry::{Rect, bbox_rect, within};
+use crate::geometry::{Rect, within};
 use crate::models::ModelStore;
 use crate::visibility::FaceQuality;
 use crate::warp::{Resampler, footprint};
@@ -148,7 +148,7 @@ impl Cloaker {
         // trial would dominate memory and time.
         let sub =
             image::imageops::crop_imm(photo, region.x, region.y, region.w, region.h).to_image();
-        let local_face = within(bbox_rect(&face.bbox, photo.width(), photo.height()), region);
+        let local_face = within(face.bbox.rect(photo.width(), photo.height()), region);
         let target = fit::Target {
             original: &sub,
             face: local_face,

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 mod windows;
 
+use crate::geometry::FaceBox;
 use crate::models::{DETECTOR, LANDMARKS, ModelStore};
 use crate::{Error, Result};
 use windows::{Pyramid, window_input, windows};
@@ -22,8 +23,7 @@ const MIN_WINDOWED_WIDTH: f32 = 32.0;
 /// One detected face, in photo pixel coordinates.
 #[derive(Debug, Clone, Serialize)]
 pub struct Face {
-    /// x1, y1, x2, y2.
-    pub bbox: [f32; 4],
+    pub bbox: FaceBox,
     pub score: f32,
     /// Left eye, right eye, nose tip, left and right mouth corners (as seen in the photo).
     pub five: [[f32; 2]; 5],
@@ -73,7 +73,7 @@ impl Detector {
 
     /// Runs the detector over a pyramid of overlapping windows (`windows`), so a small face in a
     /// big photo is seen at a size the detector knows, and merges what the windows found.
-    fn boxes(&mut self, img: &RgbImage) -> Result<Vec<([f32; 4], f32)>> {
+    fn boxes(&mut self, img: &RgbImage) -> Result<Vec<(FaceBox, f32)>> {
         let (w, h) = (img.width() as f32, img.height() as f32);
         let mut found = Vec::new();
         let all = windows(img.width(), img.height());
@@ -95,7 +95,7 @@ impl Detector {
             for (b, score) in candidates(&scores, &raw, min_score) {
                 // A face cut by a window edge inside the photo is found whole by a neighbour.
                 let bbox = window.to_photo(&b, w, h);
-                if !window.cuts(&b) && (i == 0 || bbox[2] - bbox[0] >= MIN_WINDOWED_WIDTH) {
+                if !window.cuts(&b) && (i == 0 || bbox.width() >= MIN_WINDOWED_WIDTH) {
                     found.push((bbox, score));
                 }
             }
@@ -104,8 +104,8 @@ impl Detector {
         Ok(nms(found, self.options.nms_iou))
     }
 
-    fn face(&mut self, img: &RgbImage, bbox: [f32; 4], score: f32) -> Result<Face> {
-        let [x1, y1, x2, y2] = bbox;
+    fn face(&mut self, img: &RgbImage, bbox: FaceBox, score: f32) -> Result<Face> {
+        let FaceBox([x1, y1, x2, y2]) = bbox;
         let (bw, bh) = ((x2 - x1).max(1.0), (y2 - y1).max(1.0));
         let mut input = Array4::<f32>::zeros((1, 1, LMK_SIZE, LMK_SIZE));
         let (sx, sy) = (bw / LMK_SIZE as f32, bh / LMK_SIZE as f32);
@@ -165,49 +165,24 @@ fn candidates(
         .collect()
 }
 
-fn area(r: &[f32; 4]) -> f32 {
-    (r[2] - r[0]) * (r[3] - r[1])
-}
-
-fn intersection(a: &[f32; 4], b: &[f32; 4]) -> f32 {
-    let iw = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
-    let ih = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
-    iw * ih
-}
-
-fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
-    let inter = intersection(a, b);
-    inter / (area(a) + area(b) - inter).max(f32::EPSILON)
-}
-
 /// Greedy non-maximum suppression over boxes sorted best first. Two boxes where one holds the
 /// other's centre, or most of it, are one face: a finer window can find part of a big face (its
 /// mouth and chin) as a face of its own, sometimes scoring as high. The larger box is kept.
-fn nms(sorted: Vec<([f32; 4], f32)>, max_iou: f32) -> Vec<([f32; 4], f32)> {
-    let mut kept: Vec<([f32; 4], f32)> = Vec::new();
+fn nms(sorted: Vec<(FaceBox, f32)>, max_iou: f32) -> Vec<(FaceBox, f32)> {
+    let mut kept: Vec<(FaceBox, f32)> = Vec::new();
     for cand in sorted {
         match kept.iter().position(|k| {
-            iou(&k.0, &cand.0) > max_iou
-                || covered(&k.0, &cand.0) > 0.5
-                || holds_centre(&k.0, &cand.0)
-                || holds_centre(&cand.0, &k.0)
+            k.0.iou(&cand.0) > max_iou
+                || k.0.covered(&cand.0) > 0.5
+                || k.0.holds_centre(&cand.0)
+                || cand.0.holds_centre(&k.0)
         }) {
             None => kept.push(cand),
-            Some(i) if area(&cand.0) > 1.5 * area(&kept[i].0) => kept[i] = cand,
+            Some(i) if cand.0.area() > 1.5 * kept[i].0.area() => kept[i] = cand,
             Some(_) => {}
         }
     }
     kept
-}
-
-fn holds_centre(a: &[f32; 4], b: &[f32; 4]) -> bool {
-    let (cx, cy) = ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
-    cx > a[0] && cx < a[2] && cy > a[1] && cy < a[3]
-}
-
-/// Share of the smaller box that lies inside the other.
-fn covered(a: &[f32; 4], b: &[f32; 4]) -> f32 {
-    intersection(a, b) / area(a).min(area(b)).max(f32::EPSILON)
 }
 
 /// The 68-point scheme's eye, nose and mouth points, as the faceplugin reference reduces them.
@@ -251,9 +226,9 @@ mod tests {
     #[test]
     fn nms_keeps_the_best_of_overlapping_boxes() {
         let boxes = vec![
-            ([0.0, 0.0, 10.0, 10.0], 0.9),
-            ([1.0, 1.0, 11.0, 11.0], 0.8),
-            ([20.0, 20.0, 30.0, 30.0], 0.7),
+            (FaceBox([0.0, 0.0, 10.0, 10.0]), 0.9),
+            (FaceBox([1.0, 1.0, 11.0, 11.0]), 0.8),
+            (FaceBox([20.0, 20.0, 30.0, 30.0]), 0.7),
         ];
         let kept = nms(boxes, 0.3);
         assert_eq!(kept.len(), 2);
@@ -265,8 +240,8 @@ mod tests {
     /// a portrait enlarged to 4 MP), is dropped whichever scored higher; the whole face stays.
     #[test]
     fn nms_drops_part_of_a_face_found_as_a_face() {
-        let whole = [711.0, 185.0, 1202.0, 711.0];
-        let part = [800.0, 518.0, 1143.0, 814.0];
+        let whole = FaceBox([711.0, 185.0, 1202.0, 711.0]);
+        let part = FaceBox([800.0, 518.0, 1143.0, 814.0]);
         for (a, b) in [((whole, 0.99), (part, 0.98)), ((part, 0.99), (whole, 0.98))] {
             let kept = nms(vec![a, b], 0.3);
             assert_eq!(kept.len(), 1);

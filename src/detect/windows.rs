@@ -10,6 +10,8 @@ use image::RgbImage;
 use image::imageops::{self, FilterType};
 use ndarray::Array4;
 
+use crate::geometry::FaceBox;
+
 pub(super) const DET_W: u32 = 320;
 pub(super) const DET_H: u32 = 240;
 /// The finest level's window width: a 40 px face is 13 detector pixels there, still found
@@ -32,14 +34,14 @@ impl Window {
     }
 
     /// A box (fractions of the window) to photo pixels, clamped to the photo.
-    pub fn to_photo(self, b: &[f32; 4], width: f32, height: f32) -> [f32; 4] {
+    pub fn to_photo(self, b: &[f32; 4], width: f32, height: f32) -> FaceBox {
         let h = self.h();
-        [
+        FaceBox([
             (self.x + b[0] * self.w).clamp(0.0, width),
             (self.y + b[1] * h).clamp(0.0, height),
             (self.x + b[2] * self.w).clamp(0.0, width),
             (self.y + b[3] * h).clamp(0.0, height),
-        ]
+        ])
     }
 
     /// Whether a box (fractions of the window) touches an edge of the window that lies inside

@@ -33,7 +33,6 @@ pub use split::{Half, half_of};
 
 use crate::cloak::{Cloaker, Mode, Params};
 use crate::detect::{Detector, Face};
-use crate::geometry::bbox_rect;
 use crate::models::{ModelStore, RECOGNISERS, Role, recognisers};
 use crate::visibility::{FACE_PADDING, FaceQuality, display_scale};
 use crate::{Result, quality};
@@ -360,7 +359,7 @@ fn cloak_cached(
     let never = AtomicBool::new(false);
     let cloaked = cloaker.cloak_photo(image, &[face], params, opts.seed, &never)?;
     let seconds = t.elapsed().as_secs_f64();
-    let rect = bbox_rect(&face.bbox, image.width(), image.height());
+    let rect = face.bbox.rect(image.width(), image.height());
     let face_ssim = quality::ssim_region(image, &cloaked.image, rect);
     let q = cloaked.faces[0].quality;
     let (w, h) = image.dimensions();
@@ -689,7 +688,7 @@ fn visibility_photos(store: &ModelStore, opts: &EvalOptions) -> Result<(Vec<Phot
                 let tiles = faces.first().map(|f| {
                     let (w, h) = img.dimensions();
                     let view = crate::visibility::View {
-                        rect: bbox_rect(&f.bbox, w, h).padded(FACE_PADDING, w, h),
+                        rect: f.bbox.rect(w, h).padded(FACE_PADDING, w, h),
                         scale: display_scale(w, h),
                     };
                     (view.of(&img), view.of(&c.image))

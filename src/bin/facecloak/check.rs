@@ -5,15 +5,16 @@ use std::process::ExitCode;
 
 use facecloak::Detector;
 use facecloak::Error;
+use facecloak::FaceBox;
 use facecloak::ModelStore;
-use facecloak::internals::geometry::{Rect, bbox_rect};
+use facecloak::internals::geometry::Rect;
 use facecloak::internals::quality;
 use facecloak::internals::verify::{ModelCheck, Verifier};
 use serde::Serialize;
 
 #[derive(Serialize)]
 struct FaceCheck {
-    bbox: [f32; 4],
+    bbox: FaceBox,
     face_ssim: f64,
     models: Vec<ModelCheck>,
 }
@@ -44,7 +45,7 @@ pub fn run(original: &Path, cloaked: &Path, json: bool) -> facecloak::Result<Exi
     let mut checks = Vec::new();
     for face in &faces {
         let models = verifier.check(&a, &b, face)?;
-        let rect = bbox_rect(&face.bbox, a.width(), a.height());
+        let rect = face.bbox.rect(a.width(), a.height());
         checks.push(FaceCheck {
             bbox: face.bbox,
             face_ssim: quality::ssim_region(&a, &b, rect),
@@ -75,7 +76,7 @@ pub fn run(original: &Path, cloaked: &Path, json: bool) -> facecloak::Result<Exi
             println!(
                 "face {} at {:?}: face SSIM {:.4}",
                 i + 1,
-                f.bbox.map(|v| v.round()),
+                f.bbox.0.map(|v| v.round()),
                 f.face_ssim
             );
             for m in &f.models {

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::Args;
-use facecloak::{Event, FaceChoice, Mode, Options};
+use facecloak::{Event, FaceBox, FaceChoice, Mode, Options};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 #[derive(Args)]
@@ -190,19 +190,11 @@ fn progress_bar(photos: usize) -> ProgressBar {
 }
 
 /// "face 2 at (x, y) w×h, …": which faces were left alone and where, so the user can find them.
-fn boxes_text(numbers: &[usize], boxes: &[[f32; 4]]) -> String {
+fn boxes_text(numbers: &[usize], boxes: &[FaceBox]) -> String {
     let list: Vec<String> = numbers
         .iter()
         .zip(boxes)
-        .map(|(n, b)| {
-            format!(
-                "face {n} at ({:.0}, {:.0}) {:.0}×{:.0}",
-                b[0],
-                b[1],
-                b[2] - b[0],
-                b[3] - b[1]
-            )
-        })
+        .map(|(n, b)| format!("face {n} at {b}"))
         .collect();
     format!("({})", list.join(", "))
 }
