@@ -183,14 +183,14 @@ pub async fn start(
         keep_heif: settings.keep_heif,
         choices,
         redo,
-        resource_dir: app.path().resource_dir().ok(),
         ..Options::default()
     };
+    let resources = app.path().resource_dir().ok();
     let handle = app.clone();
     let result = tauri::async_runtime::spawn_blocking(move || {
         let state = handle.state::<AppState>();
         let stop = state.stop.clone();
-        facecloak::cloak_batch(
+        state.engine.get(resources.as_deref())?.cloak_batch(
             &inputs,
             &options,
             |event: Event| {

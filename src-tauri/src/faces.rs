@@ -87,8 +87,9 @@ async fn view(
         let photo = facecloak::load_rgb(&input)?;
         let found = handle
             .state::<AppState>()
-            .finder
-            .detect(resources.as_deref(), &photo)?;
+            .engine
+            .get(resources.as_deref())?
+            .detect(&photo)?;
         let after = match cloaked {
             Some((output, reports)) => {
                 let img = facecloak::load_rgb(&output)?;

@@ -19,7 +19,7 @@ use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
 
 use crate::queue::Queue;
 pub use crate::state::AppState;
-use crate::state::{FaceFinder, Locked};
+use crate::state::{EngineSlot, Locked};
 
 /// What the user dropped, picked or opened the app with goes through here, and nowhere else.
 pub fn add_user_paths(app: &tauri::AppHandle, paths: &[PathBuf]) -> commands::Added {
@@ -54,7 +54,7 @@ fn main() {
             notice: Mutex::new(notice),
             stop: Arc::new(AtomicBool::new(false)),
             running: AtomicBool::new(false),
-            finder: FaceFinder::default(),
+            engine: EngineSlot::default(),
         })
         .setup(move |app| {
             if let Some(window) = app.get_webview_window("main") {

@@ -1,10 +1,10 @@
 //! What the app holds while it runs, shared by its commands.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use facecloak::{Detector, Face, ModelStore};
+use facecloak::Engine;
 
 use crate::queue::Queue;
 use crate::settings::Settings;
@@ -17,8 +17,8 @@ pub struct AppState {
     pub notice: Mutex<Option<String>>,
     pub stop: Arc<AtomicBool>,
     pub running: AtomicBool,
-    /// The detector the face picker and before/after share.
-    pub finder: FaceFinder,
+    /// The models the face picker, before/after and Start share.
+    pub engine: EngineSlot,
 }
 
 /// A lock that a panic elsewhere does not spoil: the state it guards stays usable (a queue, the
@@ -33,27 +33,25 @@ impl<T> Locked<T> for Mutex<T> {
     }
 }
 
-/// One model store and detector, made on first use and kept, for the views that find a photo's
-/// faces again (the picker before Start, before/after once done) instead of loading the models
-/// for every view.
+/// The core's engine, loaded on first use and kept for the app's life: the views that find a
+/// photo's faces again (the picker before Start, before/after once done) and every Start use
+/// its sessions instead of loading the models each time.
 #[derive(Default)]
-pub struct FaceFinder {
-    detector: Mutex<Option<Detector>>,
+pub struct EngineSlot {
+    engine: Mutex<Option<Arc<Engine>>>,
 }
 
-impl FaceFinder {
-    pub fn detect(
-        &self,
-        resources: Option<&std::path::Path>,
-        photo: &image::RgbImage,
-    ) -> facecloak::Result<Vec<Face>> {
-        let mut slot = self.detector.locked();
-        let mut detector = match slot.take() {
-            Some(d) => d,
-            None => Detector::new(&ModelStore::locate(resources)?)?,
-        };
-        let faces = detector.detect(photo);
-        *slot = Some(detector);
-        faces
+impl EngineSlot {
+    /// The engine, loaded now if this is the first call; a failed load is tried again next time
+    /// (the user may have fixed the installation).
+    pub fn get(&self, resources: Option<&Path>) -> facecloak::Result<Arc<Engine>> {
+        // Held while loading, so two first calls do not both load the models.
+        let mut slot = self.engine.locked();
+        if let Some(engine) = &*slot {
+            return Ok(engine.clone());
+        }
+        let engine = Arc::new(Engine::new(resources)?);
+        *slot = Some(engine.clone());
+        Ok(engine)
     }
 }

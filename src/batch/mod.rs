@@ -3,6 +3,7 @@
 //! events, a stop flag honoured within about a second, and a report.
 
 mod choice;
+mod engine;
 mod inputs;
 mod photo;
 mod pool;
@@ -16,16 +17,15 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 pub use self::choice::{FaceChoice, face_size};
+pub use self::engine::Engine;
 pub use self::inputs::collect_inputs;
-use self::pool::{MemoryGate, Pool};
+use self::pool::MemoryGate;
 pub use self::report::{Event, FaceReport, FileReport, NotProtected, Report};
 pub use self::summary::Summary;
-use crate::cloak::{Cloaker, Mode};
-use crate::detect::{Detector, Face};
-use crate::models::ModelStore;
+use crate::cloak::Mode;
+use crate::detect::Face;
 use crate::naming::Plan;
 use crate::output::{OUTPUT_EXTENSIONS, remove_stale_temps};
-use crate::verify::Verifier;
 use crate::{Error, Result};
 
 pub use crate::naming::{OUTPUT_DIR, OUTPUT_MARK, is_output};
@@ -105,12 +105,7 @@ const BYTES_PER_PIXEL: u64 = 16;
 
 /// What every thread of a batch shares.
 struct Shared<'a, P> {
-    store: ModelStore,
-    detectors: Pool<Detector>,
-    cloakers: Pool<Cloaker>,
-    /// One set of recognisers for the local check, shared: the largest judge alone holds a few
-    /// hundred megabytes, and a check takes a fraction of a second.
-    verifier: Mutex<Verifier>,
+    engine: &'a Engine,
     /// Runs the faces of every open photo, so a photo with twenty faces uses every core.
     faces: rayon::ThreadPool,
     memory: MemoryGate,
@@ -122,8 +117,19 @@ struct Shared<'a, P> {
 
 /// Cloaks every photo, calling `progress` as each one moves along. Returns an error only when
 /// nothing can run at all (models or runtime missing); a photo's own problem is reported in its
-/// event and the batch goes on.
+/// event and the batch goes on. Loads the models for this batch alone; a front end that runs
+/// many keeps an [`Engine`].
 pub fn cloak_batch(
+    inputs: &[PathBuf],
+    options: &Options,
+    progress: impl Fn(Event) + Sync,
+    stop: &AtomicBool,
+) -> Result<Report> {
+    Engine::new(options.resource_dir.as_deref())?.cloak_batch(inputs, options, progress, stop)
+}
+
+fn run(
+    engine: &Engine,
     inputs: &[PathBuf],
     options: &Options,
     progress: impl Fn(Event) + Sync,
@@ -135,19 +141,12 @@ pub fn cloak_batch(
     } else {
         options.jobs
     };
-    // One thread per session: the models are small, and two intra-op threads made a mid-mode face
-    // slower (3.6 s against 2.7 s on two cores), so cores are used by cloaking faces in parallel.
-    let store = ModelStore::locate(options.resource_dir.as_deref())?.with_intra_threads(1);
     let cannot_start = |e: String| Error::Unsupported {
         path: PathBuf::new(),
         reason: format!("cannot start workers: {e}"),
     };
-    // One of each session up front, so a broken installation fails the batch once, clearly.
     let shared = Shared {
-        detectors: Pool::new(Detector::new(&store)?),
-        cloakers: Pool::new(Cloaker::new(&store)?),
-        verifier: Mutex::new(Verifier::new(&store)?),
-        store,
+        engine,
         faces: rayon::ThreadPoolBuilder::new()
             .num_threads(jobs)
             .build()

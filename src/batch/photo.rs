@@ -2,7 +2,6 @@
 //! by the local recognisers, and the result written.
 
 use std::path::{Path, PathBuf};
-use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -10,7 +9,7 @@ use rayon::prelude::*;
 
 use super::{Event, FaceChoice, FaceReport, FileReport, NotProtected, Options, Shared, faces_word};
 use crate::cloak::{CloakedPhoto, Cloaker, combine, face_seed};
-use crate::detect::{Detector, Face};
+use crate::detect::Face;
 use crate::io::{Photo, load_photo};
 use crate::output::{
     WriteOptions, encode, encode_heif, heif_extension, output_format, write_atomic,
@@ -24,9 +23,7 @@ type Numbered<'a> = Vec<(usize, &'a Face)>;
 pub(super) fn process<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Result<Event> {
     let started = Instant::now();
     let photo = load_photo(input)?;
-    let faces = shared
-        .detectors
-        .with(|| Detector::new(&shared.store), |d| d.detect(&photo.rgb))?;
+    let faces = shared.engine.detect(&photo.rgb)?;
     (shared.progress)(Event::FacesFound {
         input: input.to_path_buf(),
         faces: faces.len(),
@@ -117,8 +114,8 @@ fn cloak_faces<P: Fn(Event) + Sync>(
             .enumerate()
             // The seed follows the face's place among those cloaked, not its number.
             .map(|(i, (_, face))| {
-                shared.cloakers.with(
-                    || Cloaker::new(&shared.store),
+                shared.engine.cloakers.with(
+                    || Cloaker::new(&shared.engine.store),
                     |c| {
                         c.cloak_face(
                             &photo.rgb,
@@ -149,9 +146,8 @@ fn face_reports<P: Fn(Event) + Sync>(
         .zip(&result.faces)
         .map(|((number, face), r)| {
             let local_check = shared
-                .verifier
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
+                .engine
+                .verifier()
                 .check(&photo.rgb, &result.image, face)?;
             Ok(FaceReport {
                 number: *number,
