@@ -12,12 +12,20 @@ fn facecloak(args: &[&str]) -> Output {
         .expect("facecloak runs")
 }
 
-/// `--json` output: one record per line.
+/// `--json` output: one record per photo, a line each, then the batch's summary (left out here).
 fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
-    stdout
+    let mut records: Vec<serde_json::Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+        .collect();
+    let summary = records.pop().expect("a summary record");
+    assert_eq!(summary["event"], "summary", "{stdout}");
+    records
+}
+
+/// The last `--json` line: the summary the terminal shows, as a record.
+fn json_summary(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout.lines().last().expect("a summary record")).unwrap()
 }
 
 fn small_portrait(path: &Path) {
@@ -50,7 +58,12 @@ fn cloak_writes_outputs_prints_json_records_and_check_reads_them() {
     assert_eq!(records[0]["event"], "done");
     let cloaked = tmp.path().join("cloaked/me.cloaked.jpg");
     assert_eq!(records[0]["output"], cloaked.to_str().unwrap());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("1 cloaked"));
+    let summary = json_summary(&stdout);
+    assert_eq!(summary["done"], 1, "{summary}");
+    assert_eq!(summary["faces"], 1, "{summary}");
+    let line = summary["line"].as_str().unwrap();
+    assert!(line.starts_with("1 cloaked"), "{line}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(line));
 
     let check = facecloak(&[
         "check",
@@ -425,11 +438,8 @@ fn faces_are_chosen_by_number_or_size() {
             choice,
             p,
         ]);
-        let line = String::from_utf8(out.stdout).unwrap();
-        (
-            out.status.code(),
-            serde_json::from_str::<serde_json::Value>(line.trim()).unwrap(),
-        )
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        (out.status.code(), json_lines(&stdout).remove(0))
     };
     let (code, record) = cloak("largest");
     assert_eq!(code, Some(0));

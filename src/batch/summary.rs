@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::faces_word;
 use super::report::{FaceReport, FileReport, Report};
 use crate::visibility::rating;
 
@@ -75,9 +76,9 @@ impl Report {
         s.local_check = (!faces.is_empty()).then(|| {
             format!(
                 "local check (do this computer's recognisers still match each face to its \
-                 original?): {matched_by_none} of {} faces matched by none, {matched_by_some} by \
+                 original?): {matched_by_none} of {} matched by none, {matched_by_some} by \
                  only some",
-                faces.len()
+                faces_word(faces.len())
             )
         });
         s
@@ -88,8 +89,8 @@ impl Summary {
     fn words(&self) -> String {
         let quality = match (self.median_quality, self.worst_quality) {
             (Some(median), Some(worst)) => format!(
-                " ({} faces; face quality at feed size: median {median:.0} ({}), worst {worst:.0} ({}))",
-                self.faces,
+                " ({}; face quality at feed size: median {median:.0} ({}), worst {worst:.0} ({}))",
+                faces_word(self.faces),
                 rating(median),
                 rating(worst)
             ),

@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::Args;
-use facecloak::{Event, FaceBox, FaceChoice, Mode, Options};
+use facecloak::{Event, FaceBox, FaceChoice, Mode, Options, Summary};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
 
 #[derive(Args)]
 pub struct CloakArgs {
@@ -33,7 +34,7 @@ pub struct CloakArgs {
     /// as memory allows.
     #[arg(long, short, default_value_t = 0)]
     jobs: usize,
-    /// Print one JSON record per photo on stdout.
+    /// Print one JSON record per photo on stdout, then one for the summary.
     #[arg(long)]
     json: bool,
     /// Replace outputs that already exist (they are skipped otherwise).
@@ -90,11 +91,29 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
     if let Some(local) = &summary.local_check {
         eprintln!("{local}");
     }
+    if json {
+        let record = SummaryRecord {
+            event: "summary",
+            summary: &summary,
+        };
+        match serde_json::to_string(&record) {
+            Ok(line) => println!("{line}"),
+            Err(e) => eprintln!("error: cannot write the summary as JSON: {e}"),
+        }
+    }
     Ok(if report.failed.is_empty() && !report.cancelled {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The last `--json` line: the batch's summary, tagged like the photos' records.
+#[derive(Serialize)]
+struct SummaryRecord<'a> {
+    event: &'static str,
+    #[serde(flatten)]
+    summary: &'a Summary,
 }
 
 /// What the terminal shows of one event: the bar moves, and photos left (partly) unprotected,
