@@ -5,6 +5,8 @@
 //! on the tuning half and only the test half is published.
 
 mod chart;
+mod cloaks;
+mod dataset;
 mod embed;
 mod protect;
 mod purify;
@@ -14,28 +16,28 @@ mod scale;
 mod split;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use image::RgbImage;
-use image::imageops::{FilterType, resize};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use chart::contact_sheet;
 pub use chart::frontier;
+use dataset::Photo;
 pub use protect::Protection;
 pub use purify::Purifier;
 pub use report::markdown;
 pub use scale::{AtScale, GALLERY_SIZES, Tail};
 pub use split::{Half, half_of};
 
+use crate::Result;
 use crate::cloak::{Cloaker, Mode, Params};
 use crate::detect::{Detector, Face};
 use crate::models::{ModelStore, RECOGNISERS, Role, recognisers};
 use crate::visibility::{FACE_PADDING, FaceQuality, display_scale};
-use crate::{Result, quality};
 
 /// Bump when the optimiser or the detector changes, so cached cloaks and embeddings are not
 /// reused across versions.
@@ -220,75 +222,6 @@ fn merge_err(reason: String) -> crate::Error {
     }
 }
 
-struct Photo<I = RgbImage> {
-    identity: usize,
-    protected: bool,
-    image: I,
-}
-
-fn io_err(path: &Path) -> impl Fn(std::io::Error) -> crate::Error + '_ {
-    move |source| crate::Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-fn list(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io_err(dir))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    v.sort();
-    Ok(v)
-}
-
-/// The dataset's photos (as `Photo`s whose image is still to be loaded, by path) and the names
-/// of the half's identities.
-fn scan(opts: &EvalOptions) -> Result<(Vec<Photo<PathBuf>>, Vec<String>)> {
-    let people: Vec<PathBuf> = list(&opts.dataset)?
-        .into_iter()
-        .filter(|p| p.is_dir())
-        .collect();
-    let mut out = Vec::new();
-    let mut half_names = Vec::new();
-    let mut protected_count = 0;
-    for (id, dir) in people.iter().enumerate() {
-        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
-        let name = name.unwrap_or_default();
-        let mut files: Vec<PathBuf> = list(dir)?.into_iter().filter(|f| f.is_file()).collect();
-        let in_half = half_of(&name) == opts.half;
-        if in_half {
-            half_names.push(name);
-        }
-        let protected =
-            in_half && files.len() >= 3 && opts.identities.is_none_or(|n| protected_count < n);
-        if protected {
-            protected_count += 1;
-            if let Some(k) = opts.photos {
-                files.truncate(k.max(3));
-            }
-        }
-        out.extend(files.into_iter().map(|image| Photo {
-            identity: id,
-            protected,
-            image,
-        }));
-    }
-    Ok((out, half_names))
-}
-
-fn enlarge(img: &RgbImage, factor: u32) -> RgbImage {
-    if factor <= 1 {
-        return img.clone();
-    }
-    resize(
-        img,
-        img.width() * factor,
-        img.height() * factor,
-        FilterType::Lanczos3,
-    )
-}
-
 /// The recognisers' names as a key: a cache of clean embeddings holds one per recogniser.
 fn recogniser_key() -> u32 {
     let names: Vec<&str> = RECOGNISERS.iter().map(|r| r.name).collect();
@@ -300,100 +233,6 @@ fn content_hash(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
-}
-
-/// One cloaked photo as posted (JPEG q95 4:2:0, a little harsher than FaceCloak's own 4:4:4),
-/// with its first face's visibility, face-box SSIM and seconds.
-struct Cloaked {
-    posted: RgbImage,
-    quality: FaceQuality,
-    /// The feed-size score with the yardstick before round six.
-    enlarged: f64,
-    face_ssim: f64,
-    seconds: f64,
-}
-
-fn cloak_cached(
-    tools: &mut (Detector, Cloaker),
-    image: &RgbImage,
-    params: &Params,
-    opts: &EvalOptions,
-) -> Result<Cloaked> {
-    let key = format!(
-        "{:016x}-{:08x}-{}-v{ENGINE_VERSION}",
-        content_hash(image.as_raw()),
-        content_hash(format!("{params:?}").as_bytes()) as u32,
-        opts.seed
-    );
-    let png = opts.cache.join(format!("{key}.png"));
-    let meta = opts.cache.join(format!("{key}.json"));
-    if let (Ok(img), Ok(m)) = (image::open(&png), std::fs::read_to_string(&meta))
-        && let Ok(v) = serde_json::from_str::<[f64; 5]>(&m)
-    {
-        return Ok(Cloaked {
-            posted: img.into_rgb8(),
-            quality: FaceQuality {
-                display: v[0],
-                full: v[1],
-            },
-            enlarged: v[4],
-            face_ssim: v[2],
-            seconds: v[3],
-        });
-    }
-    let (det, cloaker) = tools;
-    let faces = det.detect(image)?;
-    let Some(face) = faces.first() else {
-        return Ok(Cloaked {
-            posted: image.clone(),
-            quality: FaceQuality {
-                display: 100.0,
-                full: 100.0,
-            },
-            enlarged: 100.0,
-            face_ssim: 1.0,
-            seconds: 0.0,
-        });
-    };
-    let t = Instant::now();
-    let never = AtomicBool::new(false);
-    let cloaked = cloaker.cloak_photo(image, &[face], params, opts.seed, &never)?;
-    let seconds = t.elapsed().as_secs_f64();
-    let rect = face.bbox.rect(image.width(), image.height());
-    let face_ssim = quality::ssim_region(image, &cloaked.image, rect);
-    let q = cloaked.faces[0].quality;
-    let (w, h) = image.dimensions();
-    let enlarged = crate::visibility::region_score(
-        image,
-        &cloaked.image,
-        rect.padded(FACE_PADDING, w, h),
-        crate::visibility::enlarged_display_scale(w, h),
-    );
-    let posted = purify::jpeg(&cloaked.image, 95);
-    let _ = posted.save(&png);
-    let _ = std::fs::write(
-        &meta,
-        serde_json::to_string(&[q.display, q.full, face_ssim, seconds, enlarged])
-            .unwrap_or_default(),
-    );
-    Ok(Cloaked {
-        posted,
-        quality: q,
-        enlarged,
-        face_ssim,
-        seconds,
-    })
-}
-
-fn tools(store: &ModelStore) -> Result<(Detector, Cloaker)> {
-    Ok((Detector::new(store)?, Cloaker::new(store)?))
-}
-
-fn flatten_err(e: &crate::Error) -> crate::Error {
-    crate::Error::Unsupported {
-        path: PathBuf::new(),
-        reason: e.to_string(),
-    }
 }
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {
@@ -465,24 +304,24 @@ fn impostor_tails(photos: &[Photo], clean: &[embed::Embeddings]) -> Vec<Option<T
         .collect()
 }
 
+fn tools(store: &ModelStore) -> Result<(Detector, Cloaker)> {
+    Ok((Detector::new(store)?, Cloaker::new(store)?))
+}
+
+fn flatten_err(e: &crate::Error) -> crate::Error {
+    crate::Error::Unsupported {
+        path: PathBuf::new(),
+        reason: e.to_string(),
+    }
+}
+
 /// Runs the evaluation. `progress` receives one line per stage.
 pub fn run(opts: &EvalOptions, progress: impl Fn(&str) + Sync) -> Result<EvalReport> {
     let started = Instant::now();
     let store = ModelStore::locate(None)?;
-    std::fs::create_dir_all(&opts.cache).map_err(io_err(&opts.cache))?;
-    let (files, half_identities) = scan(opts)?;
-    let originals: Vec<Photo> = files
-        .par_iter()
-        // Unreadable files are left out of the evaluation rather than ending it.
-        .filter_map(|f| {
-            let image = crate::io::load_rgb(&f.image).ok()?;
-            Some(Photo {
-                identity: f.identity,
-                protected: f.protected,
-                image,
-            })
-        })
-        .collect();
+    std::fs::create_dir_all(&opts.cache).map_err(dataset::io_err(&opts.cache))?;
+    let (files, half_identities) = dataset::scan(opts)?;
+    let originals = dataset::load(&files);
     let protected_photos = originals.iter().filter(|p| p.protected).count();
     progress(&format!(
         "{} photos; {protected_photos} photos of protected people ({:?} half)",
@@ -495,14 +334,7 @@ pub fn run(opts: &EvalOptions, progress: impl Fn(&str) + Sync) -> Result<EvalRep
     let mut results = Vec::new();
     let mut photos_without_face = 0;
     for &up in &opts.upscales {
-        let photos: Vec<Photo> = originals
-            .par_iter()
-            .map(|p| Photo {
-                identity: p.identity,
-                protected: p.protected,
-                image: enlarge(&p.image, up),
-            })
-            .collect();
+        let photos = dataset::enlarged(&originals, up);
         let refs: Vec<&RgbImage> = photos.iter().map(|p| &p.image).collect();
         let clean = embed::embed_cached(
             &store,
@@ -516,87 +348,44 @@ pub fn run(opts: &EvalOptions, progress: impl Fn(&str) + Sync) -> Result<EvalRep
         progress(&format!(
             "×{up}: clean photos embedded ({photos_without_face} without a face)"
         ));
-        let prot: Vec<usize> = (0..photos.len()).filter(|&i| photos[i].protected).collect();
-        let baseline: HashMap<usize, embed::Embeddings> =
-            prot.iter().map(|&i| (i, clean[i].clone())).collect();
-        let tail = impostor_tails(&photos, &clean);
+        let scene = Scene {
+            prot: (0..photos.len()).filter(|&i| photos[i].protected).collect(),
+            tail: impostor_tails(&photos, &clean),
+            photos,
+            clean,
+            up,
+        };
+        let baseline: HashMap<usize, embed::Embeddings> = scene
+            .prot
+            .iter()
+            .map(|&i| (i, scene.clean[i].clone()))
+            .collect();
         unprotected.push((
             up,
-            judge_all(&photos, &clean, &baseline, Purifier::None, 0, &tail),
+            judge_all(
+                &scene.photos,
+                &scene.clean,
+                &baseline,
+                Purifier::None,
+                0,
+                &scene.tail,
+            ),
         ));
-
         for (variant, held_out) in runs(opts) {
-            let cloaked: Vec<Cloaked> = prot
-                .par_iter()
-                .map_init(
-                    || tools(&store),
-                    |t, &i| match t {
-                        Ok(t) => cloak_cached(t, &photos[i].image, &variant.params, opts),
-                        Err(e) => Err(flatten_err(e)),
-                    },
-                )
-                .collect::<Result<_>>()?;
-            let mut display: Vec<f64> = cloaked.iter().map(|c| c.quality.display).collect();
-            let mut full: Vec<f64> = cloaked.iter().map(|c| c.quality.full).collect();
-            let mut ssim: Vec<f64> = cloaked.iter().map(|c| c.face_ssim).collect();
-            let mut enlarged: Vec<f64> = cloaked.iter().map(|c| c.enlarged).collect();
-            for v in [&mut display, &mut full, &mut ssim, &mut enlarged] {
-                v.sort_by(f64::total_cmp);
-            }
-            let timed: Vec<f64> = cloaked
-                .iter()
-                .map(|c| c.seconds)
-                .filter(|s| *s > 0.0)
-                .collect();
-            let visibility = Visibility {
-                faces: cloaked.len(),
-                median_display: percentile(&display, 0.5),
-                p10_display: percentile(&display, 0.1),
-                min_display: display.first().copied().unwrap_or(f64::NAN),
-                median_full: percentile(&full, 0.5),
-                p10_full: percentile(&full, 0.1),
-                median_enlarged: percentile(&enlarged, 0.5),
-                median_face_ssim: percentile(&ssim, 0.5),
-                seconds_per_face: timed.iter().sum::<f64>() / timed.len().max(1) as f64,
-            };
-            let mut protection = Vec::new();
-            for &purifier in &opts.purifiers {
-                let processed: Vec<RgbImage> = cloaked
-                    .par_iter()
-                    .map(|c| purifier.apply(&c.posted))
-                    .collect();
-                let refs: Vec<&RgbImage> = processed.iter().collect();
-                let emb = embed::embed_all(&store, &refs)?;
-                let own = prot.iter().copied().zip(emb).collect();
-                protection.extend(judge_all(
-                    &photos,
-                    &clean,
-                    &own,
-                    purifier,
-                    variant.params.surrogates,
-                    &tail,
-                ));
-            }
+            let result = run_variant(&store, &scene, &variant, held_out, opts)?;
             progress(&format!(
                 "×{up} {}{}: face SSIMULACRA2 at feed size median {:.1}, p10 {:.1}; {:.2} s/face",
                 variant.name,
                 held_out
                     .map(|j| format!(" without {j}"))
                     .unwrap_or_default(),
-                visibility.median_display,
-                visibility.p10_display,
-                visibility.seconds_per_face
+                result.visibility.median_display,
+                result.visibility.p10_display,
+                result.visibility.seconds_per_face
             ));
-            results.push(VariantResult {
-                variant: variant.name.clone(),
-                held_out,
-                surrogates: names_of(variant.params.surrogates),
-                upscale: up,
-                visibility,
-                protection,
-            });
+            results.push(result);
         }
-        tails.push((up, tail));
+        tails.push((up, scene.tail));
     }
 
     let (photo_faces, contact_sheet) = visibility_photos(&store, opts)?;
@@ -619,6 +408,54 @@ pub fn run(opts: &EvalOptions, progress: impl Fn(&str) + Sync) -> Result<EvalRep
         photo_faces,
         contact_sheet,
         seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The photos of one enlargement, as every variant there is judged on them.
+struct Scene {
+    photos: Vec<Photo>,
+    clean: Vec<embed::Embeddings>,
+    /// The protected photos' indices.
+    prot: Vec<usize>,
+    tail: Vec<Option<Tail>>,
+    up: u32,
+}
+
+/// One variant (with a recogniser left out of its ensemble, or not): its cloaks, how much they
+/// show, and every judge's verdict after each purifier.
+fn run_variant(
+    store: &ModelStore,
+    scene: &Scene,
+    variant: &Variant,
+    held_out: Option<&'static str>,
+    opts: &EvalOptions,
+) -> Result<VariantResult> {
+    let cloaked = cloaks::cloak_all(store, &scene.photos, &scene.prot, &variant.params, opts)?;
+    let mut protection = Vec::new();
+    for &purifier in &opts.purifiers {
+        let processed: Vec<RgbImage> = cloaked
+            .par_iter()
+            .map(|c| purifier.apply(&c.posted))
+            .collect();
+        let refs: Vec<&RgbImage> = processed.iter().collect();
+        let emb = embed::embed_all(store, &refs)?;
+        let own = scene.prot.iter().copied().zip(emb).collect();
+        protection.extend(judge_all(
+            &scene.photos,
+            &scene.clean,
+            &own,
+            purifier,
+            variant.params.surrogates,
+            &scene.tail,
+        ));
+    }
+    Ok(VariantResult {
+        variant: variant.name.clone(),
+        held_out,
+        surrogates: names_of(variant.params.surrogates),
+        upscale: scene.up,
+        visibility: cloaks::visibility(&cloaked),
+        protection,
     })
 }
 

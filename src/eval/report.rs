@@ -11,6 +11,23 @@ fn pct(v: f64) -> String {
 }
 
 pub fn markdown(r: &EvalReport) -> String {
+    let purifiers: Vec<Purifier> = unique(
+        r.results
+            .iter()
+            .flat_map(|v| v.protection.iter().map(|j| j.purifier)),
+    );
+    let mut s = header(r);
+    s += &visibility_section(r);
+    s += &photos_section(r);
+    s += &protection_section(r, &purifiers);
+    s += &published_section(r, &purifiers);
+    s += &scale_section(r);
+    let _ = writeln!(s, "\nRun time {:.0} s.", r.seconds);
+    s
+}
+
+/// What was measured on which photos, and the frontier chart.
+fn header(r: &EvalReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -26,6 +43,12 @@ pub fn markdown(r: &EvalReport) -> String {
     );
     // The two pictures `facecloak eval` writes beside this file: read them before the tables.
     s += "![protection against visibility](frontier.png)\n\n";
+    s
+}
+
+/// How much each variant's cloaks show on the protected photos' faces.
+fn visibility_section(r: &EvalReport) -> String {
+    let mut s = String::new();
     s += "### Visibility (faces of protected photos)\n\nSSIMULACRA2 of the face box padded by 20 %, at feed size (long side at most 1080 px, photos under 480 px enlarged to it) and at 100 %; \"enlarged\" is the yardstick before round six (every photo enlarged to a 1080 px long side).\n\n";
     s += "| variant | without | size | faces | feed median | feed p10 | feed min | 100 % median | 100 % p10 | enlarged median | face SSIM median | s / face |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
     for v in &r.results {
@@ -47,43 +70,51 @@ pub fn markdown(r: &EvalReport) -> String {
             q.seconds_per_face
         );
     }
-    if !r.photo_faces.is_empty() {
-        s += "\n### Visibility on fixtures and real portraits (feed / 100 %)\n\n| photo |";
-        let variants = unique(r.photo_faces.iter().map(|f| f.variant.as_str()));
-        let photos = unique(r.photo_faces.iter().map(|f| f.photo.as_str()));
-        for v in &variants {
-            let _ = write!(s, " {v} |");
-        }
-        s += "\n|---|";
-        s += &"---|".repeat(variants.len());
-        s += "\n";
-        for p in &photos {
-            let _ = write!(s, "| {p} |");
-            for v in &variants {
-                let cells: Vec<String> = r
-                    .photo_faces
-                    .iter()
-                    .filter(|f| f.photo == *p && f.variant == *v)
-                    .map(|f| format!("{:.0} / {:.0}", f.quality.display, f.quality.full))
-                    .collect();
-                let _ = write!(s, " {} |", cells.join(", "));
-            }
-            s += "\n";
-        }
-        s += "\nEach photo's face at feed size: the original, then each variant in the order above.\n\n![contact sheet](contact-sheet.png)\n";
+    s
+}
+
+/// The fixtures' and real portraits' faces, which are only looked at, with the contact sheet.
+fn photos_section(r: &EvalReport) -> String {
+    let mut s = String::new();
+    if r.photo_faces.is_empty() {
+        return s;
     }
+    s += "\n### Visibility on fixtures and real portraits (feed / 100 %)\n\n| photo |";
+    let variants = unique(r.photo_faces.iter().map(|f| f.variant.as_str()));
+    let photos = unique(r.photo_faces.iter().map(|f| f.photo.as_str()));
+    for v in &variants {
+        let _ = write!(s, " {v} |");
+    }
+    s += "\n|---|";
+    s += &"---|".repeat(variants.len());
+    s += "\n";
+    for p in &photos {
+        let _ = write!(s, "| {p} |");
+        for v in &variants {
+            let cells: Vec<String> = r
+                .photo_faces
+                .iter()
+                .filter(|f| f.photo == *p && f.variant == *v)
+                .map(|f| format!("{:.0} / {:.0}", f.quality.display, f.quality.full))
+                .collect();
+            let _ = write!(s, " {} |", cells.join(", "));
+        }
+        s += "\n";
+    }
+    s += "\nEach photo's face at feed size: the original, then each variant in the order above.\n\n![contact sheet](contact-sheet.png)\n";
+    s
+}
+
+/// Every judge's verdict on every variant (with leave-one-out, each run's held-out judge).
+fn protection_section(r: &EvalReport, purifiers: &[Purifier]) -> String {
+    let mut s = String::new();
     s += "\n### Protection: rank-1 (top-5) protected\n\nA person is protected when a clean photo's nearest gallery face is someone else. Held-out judges never take part in making a cloak.\n\n";
-    let purifiers: Vec<Purifier> = unique(
-        r.results
-            .iter()
-            .flat_map(|v| v.protection.iter().map(|j| j.purifier)),
-    );
     let hold_out = r.results.iter().any(|v| v.held_out.is_some());
     if hold_out {
         s += "Each variant was cloaked once per recogniser, optimised with its other surrogates and judged by the one left out; surrogates' own (white-box) rows are in `report.json`.\n\n";
     }
     s += "| variant | without | size | judge | role |";
-    for p in &purifiers {
+    for p in purifiers {
         let _ = write!(s, " {} |", p.name());
     }
     s += " still verified | own distance |\n|---|---|---|---|---|";
@@ -124,7 +155,7 @@ pub fn markdown(r: &EvalReport) -> String {
                 v.upscale,
                 role(rows[0].role)
             );
-            for p in &purifiers {
+            for p in purifiers {
                 match rows.iter().find(|j| j.purifier == *p) {
                     Some(j) => {
                         let _ = write!(
@@ -146,8 +177,14 @@ pub fn markdown(r: &EvalReport) -> String {
             );
         }
     }
+    s
+}
+
+/// The figure published for each variant: its worst held-out cell, with the median.
+fn published_section(r: &EvalReport, purifiers: &[Purifier]) -> String {
+    let mut s = String::new();
     s += "\n### Published figures: worst (median) held-out cell, rank-1 protected\n\n| variant | size |";
-    for p in &purifiers {
+    for p in purifiers {
         let _ = write!(s, " {} |", p.name());
     }
     s += "\n|---|---|";
@@ -160,7 +197,7 @@ pub fn markdown(r: &EvalReport) -> String {
         }
         seen.push((v.variant.as_str(), v.upscale));
         let _ = write!(s, "| {} | ×{} |", v.variant, v.upscale);
-        for p in &purifiers {
+        for p in purifiers {
             match worst_and_median(&held_out_cells(r, &v.variant, v.upscale, *p)) {
                 Some((worst, median)) => {
                     let _ = write!(s, " {} ({}) |", pct(worst), pct(median));
@@ -170,8 +207,6 @@ pub fn markdown(r: &EvalReport) -> String {
         }
         s += "\n";
     }
-    s += &scale_section(r);
-    let _ = writeln!(s, "\nRun time {:.0} s.", r.seconds);
     s
 }
 
