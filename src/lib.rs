@@ -8,9 +8,10 @@
 //!
 //! The front door is small: [`cloak_batch`] runs a batch with [`Options`] (a [`Mode`] among
 //! them), reporting [`Event`]s as it goes and returning a [`Report`] of [`FileReport`]s and their
-//! [`FaceReport`]s; a stop flag ends it between faces. [`Detector`] finds the faces a front end
-//! lets the user choose from ([`FaceChoice`]), and [`preview`] makes the small images a window
-//! shows.
+//! [`FaceReport`]s (each face numbered, with its [`FaceBox`]) and a [`Summary`]; a stop flag ends
+//! it between faces. A front end that runs many batches keeps an [`Engine`], whose sessions also
+//! find the faces it lets the user choose from ([`FaceChoice`]); [`preview`] makes the small
+//! images a window shows.
 //!
 //! ```no_run
 //! use std::sync::atomic::AtomicBool;

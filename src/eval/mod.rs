@@ -1,7 +1,7 @@
 //! Measuring both halves of the promise on people the cloak was never tuned on: protection
-//! against held-out judges ([`protect`]) after what platforms do to photos ([`purify`]), and
-//! visibility on the face at feed size ([`crate::visibility`]), on LFW-size faces and on the same
-//! photos enlarged to portrait size. Identities are split once ([`split`]); parameters are chosen
+//! against held-out judges (`protect`) after what platforms do to photos (`purify`), and
+//! visibility on the face at feed size (`visibility`), on LFW-size faces and on the same
+//! photos enlarged to portrait size. Identities are split once (`split`); parameters are chosen
 //! on the tuning half and only the test half is published.
 
 mod chart;
@@ -97,7 +97,7 @@ pub struct Visibility {
     pub seconds_per_face: f64,
 }
 
-/// Read back from a saved report by [`saved`].
+/// Read back from a saved report by `saved`.
 #[derive(Debug, Clone, Serialize)]
 pub struct JudgeResult {
     pub judge: &'static str,
@@ -109,7 +109,7 @@ pub struct JudgeResult {
     pub at_scale: Vec<AtScale>,
 }
 
-/// Read back from a saved report by [`saved`].
+/// Read back from a saved report by `saved`.
 #[derive(Debug, Clone, Serialize)]
 pub struct VariantResult {
     pub variant: String,
