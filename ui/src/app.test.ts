@@ -69,22 +69,37 @@ beforeEach(() => {
   );
 });
 
+/** The windows a test made, so none draws after its test has ended. */
+let apps: App[] = [];
+function track(app: App): App {
+  apps.push(app);
+  return app;
+}
+
 // A window draws up to 30 ms after its last event: let it finish before the next test's page.
+// Then a draw still pending (an event that came late, on a loaded machine) is cancelled and later
+// ones are dropped, or it would run after the page is gone and fail the run.
 afterEach(async () => {
   await new Promise((r) => setTimeout(r, 60));
+  for (const app of apps) {
+    window.clearTimeout(app.frame);
+    app.frame = 0;
+    app.schedule = () => {};
+  }
+  apps = [];
   clearMocks();
 });
 
 describe("the window", () => {
   it("shows the queue, the mode and a settings notice on start", async () => {
-    await new App().init();
+    await track(new App()).init();
     expect(document.querySelector("#queue tbody tr[data-id] td:nth-child(2)")?.textContent).toBe("me.jpg");
     expect(document.querySelector<HTMLInputElement>("input[value=mid]")?.checked).toBe(true);
     expect(document.getElementById("notice")?.textContent).toContain("damaged");
   });
 
   it("starts the batch and shows each photo's progress from the channel", async () => {
-    const app = new App();
+    const app = track(new App());
     await app.init();
     await app.start();
     expect(calls.map((c) => c.cmd)).toContain("start");
@@ -94,7 +109,7 @@ describe("the window", () => {
   });
 
   it("gives the list the window and lets a row be removed from the keyboard", async () => {
-    await new App().init();
+    await track(new App()).init();
     expect(document.getElementById("drop")?.classList.contains("compact")).toBe(true);
     const row = document.querySelector<HTMLTableRowElement>("#queue tbody tr[data-id]")!;
     expect(row.tabIndex).toBe(0);
@@ -107,7 +122,7 @@ describe("the window", () => {
   });
 
   it("sends the chosen mode and shows errors in plain words", async () => {
-    await new App().init();
+    await track(new App()).init();
     document.querySelector<HTMLInputElement>("input[value=high]")!.dispatchEvent(new Event("change"));
     await Promise.resolve();
     expect(calls.find((c) => c.cmd === "set_mode")?.args).toEqual({ mode: "high" });
@@ -117,7 +132,7 @@ describe("the window", () => {
   });
 
   it("keeps metadata only when asked and says so under the title", async () => {
-    await new App().init();
+    await track(new App()).init();
     expect(document.getElementById("current")?.textContent).toBe("Strength Mid · saved beside the originals · camera details dropped");
     const keep = document.getElementById("keep-metadata") as HTMLInputElement;
     keep.checked = true;
@@ -128,7 +143,7 @@ describe("the window", () => {
   });
 
   it("lists the strengths in the core's words, the default's radio checked", async () => {
-    await new App().init();
+    await track(new App()).init();
     const labels = [...document.querySelectorAll("#mode-list label")].map((l) => l.textContent?.trim());
     expect(labels).toEqual([
       "Low — Invisible (face score 80 at feed size)",
@@ -139,7 +154,7 @@ describe("the window", () => {
   });
 
   it("keeps HEIC and AVIF in their format only when asked", async () => {
-    await new App().init();
+    await track(new App()).init();
     const heif = document.getElementById("keep-heif") as HTMLInputElement;
     expect(heif.checked).toBe(false);
     heif.checked = true;
@@ -150,7 +165,7 @@ describe("the window", () => {
   });
 
   it("draws only the rows in view of a 2000-photo queue and asks for their thumbnails a few at a time", async () => {
-    const app = new App();
+    const app = track(new App());
     await app.init();
     app.added({ items: Array.from({ length: 2000 }, (_, k) => ({ ...photo, id: k + 10, name: `p${k}.jpg` })), problems: [] });
     const rows = document.querySelectorAll("#queue tbody tr[data-id]");
@@ -166,7 +181,7 @@ describe("the window", () => {
   it("retries a failed photo: back to waiting, then a run", async () => {
     current = { ...photo, status: "failed", detail: "disk full" };
     handler = (cmd) => (cmd === "requeue" ? { ...photo, status: "waiting" } : null);
-    const app = new App();
+    const app = track(new App());
     await app.init();
     const retry = document.querySelector<HTMLButtonElement>("#queue tbody tr.failed button.retry")!;
     expect(retry.textContent).toBe("Retry");
@@ -193,7 +208,7 @@ describe("the window", () => {
           return null;
       }
     };
-    const app = new App();
+    const app = track(new App());
     await app.init();
     document.querySelector<HTMLButtonElement>("#queue tbody tr.done button.compare")!.click();
     await new Promise((r) => setTimeout(r, 10));
