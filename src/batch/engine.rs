@@ -18,9 +18,9 @@ use crate::verify::Verifier;
 
 /// Idle sessions of every model, shared by the threads of a batch and kept between batches.
 pub struct Engine {
-    pub(super) store: ModelStore,
-    pub(super) detectors: Pool<Detector>,
-    pub(super) cloakers: Pool<Cloaker>,
+    store: ModelStore,
+    detectors: Pool<Detector>,
+    cloakers: Pool<Cloaker>,
     /// One set of recognisers for the local check, shared: the largest judge alone holds a few
     /// hundred megabytes, and a check takes a fraction of a second.
     verifier: Mutex<Verifier>,
@@ -58,6 +58,11 @@ impl Engine {
         stop: &AtomicBool,
     ) -> Result<Report> {
         super::run(self, inputs, options, progress, stop)
+    }
+
+    /// Runs `job` with an idle cloaker, or a new one when every one is busy.
+    pub(super) fn with_cloaker<R>(&self, job: impl FnOnce(&mut Cloaker) -> Result<R>) -> Result<R> {
+        self.cloakers.with(|| Cloaker::new(&self.store), job)
     }
 
     pub(super) fn verifier(&self) -> MutexGuard<'_, Verifier> {

@@ -8,7 +8,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::{Event, FaceChoice, FaceReport, FileReport, NotProtected, Options, Shared, faces_word};
-use crate::cloak::{CloakedPhoto, Cloaker, combine, face_seed};
+use crate::cloak::{CloakedPhoto, combine, face_seed};
 use crate::detect::Face;
 use crate::io::{Photo, load_photo};
 use crate::output::{
@@ -114,18 +114,15 @@ fn cloak_faces<P: Fn(Event) + Sync>(
             .enumerate()
             // The seed follows the face's place among those cloaked, not its number.
             .map(|(i, (_, face))| {
-                shared.engine.cloakers.with(
-                    || Cloaker::new(&shared.engine.store),
-                    |c| {
-                        c.cloak_face(
-                            &photo.rgb,
-                            face,
-                            &params,
-                            face_seed(options.seed, i),
-                            shared.stop,
-                        )
-                    },
-                )
+                shared.engine.with_cloaker(|c| {
+                    c.cloak_face(
+                        &photo.rgb,
+                        face,
+                        &params,
+                        face_seed(options.seed, i),
+                        shared.stop,
+                    )
+                })
             })
             .collect::<Result<Vec<_>>>()
     })?;
