@@ -1,24 +1,25 @@
 //! The evaluation's cloaks: each protected photo cloaked as the product cloaks it, cached on
 //! disk between runs by photo, parameters and seed, with how much each shows.
 
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use image::RgbImage;
+use image::{ImageFormat, RgbImage};
 use rayon::prelude::*;
 
 use super::dataset::Photo;
 use super::{
-    ENGINE_VERSION, EvalOptions, Visibility, content_hash, flatten_err, percentile, purify, tools,
+    ENGINE_VERSION, EvalOptions, Visibility, content_hash, flatten_err, percentile, tools,
 };
 use crate::cloak::{Cloaker, Params};
 use crate::detect::Detector;
 use crate::models::ModelStore;
 use crate::visibility::{FACE_PADDING, FaceQuality};
-use crate::{Result, quality};
+use crate::{Result, output, quality};
 
-/// One cloaked photo as posted (JPEG q95 4:2:0, a little harsher than FaceCloak's own 4:4:4),
-/// with its first face's visibility, face-box SSIM and seconds.
+/// One cloaked photo as posted: the file FaceCloak writes for a JPEG ([`output::encode`]), decoded
+/// as a scraper reads it; with its first face's visibility, face-box SSIM and seconds.
 pub(super) struct Cloaked {
     pub(super) posted: RgbImage,
     pub(super) quality: FaceQuality,
@@ -35,7 +36,9 @@ fn cloak_cached(
     opts: &EvalOptions,
 ) -> Result<Cloaked> {
     let key = format!(
-        "{:016x}-{:08x}-{}-v{ENGINE_VERSION}",
+        // The cloak itself is cached, losslessly, so a change to how it is posted needs no new
+        // cloaks; entries from before that (the posted JPEG) carry no `-cloak` and are not read.
+        "{:016x}-{:08x}-{}-v{ENGINE_VERSION}-cloak",
         content_hash(image.as_raw()),
         content_hash(format!("{params:?}").as_bytes()) as u32,
         opts.seed
@@ -46,7 +49,7 @@ fn cloak_cached(
         && let Ok(v) = serde_json::from_str::<[f64; 5]>(&m)
     {
         return Ok(Cloaked {
-            posted: img.into_rgb8(),
+            posted: as_written(&img.into_rgb8())?,
             quality: FaceQuality {
                 display: v[0],
                 full: v[1],
@@ -84,8 +87,8 @@ fn cloak_cached(
         rect.padded(FACE_PADDING, w, h),
         crate::visibility::enlarged_display_scale(w, h),
     );
-    let posted = purify::jpeg(&cloaked.image, 95);
-    let _ = posted.save(&png);
+    let _ = cloaked.image.save(&png);
+    let posted = as_written(&cloaked.image)?;
     let _ = std::fs::write(
         &meta,
         serde_json::to_string(&[q.display, q.full, face_ssim, seconds, enlarged])
@@ -98,6 +101,31 @@ fn cloak_cached(
         face_ssim,
         seconds,
     })
+}
+
+/// `cloaked` through the product's own encoder, as for a JPEG input without metadata or ICC
+/// profile (the evaluation photos have none), then decoded.
+fn as_written(cloaked: &RgbImage) -> Result<RgbImage> {
+    let photo = crate::io::Photo {
+        rgb: RgbImage::new(0, 0),
+        alpha: None,
+        format: ImageFormat::Jpeg,
+        icc: None,
+        exif: None,
+        read_as: None,
+    };
+    let bytes = output::encode(
+        &photo,
+        cloaked,
+        ImageFormat::Jpeg,
+        &output::WriteOptions::default(),
+    )?;
+    image::load_from_memory_with_format(&bytes, ImageFormat::Jpeg)
+        .map(|img| img.into_rgb8())
+        .map_err(|e| crate::Error::Unsupported {
+            path: PathBuf::new(),
+            reason: e.to_string(),
+        })
 }
 
 /// The protected photos (`which`) cloaked with `params`, each cached.
