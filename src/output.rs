@@ -184,16 +184,18 @@ fn png_with_text(png: &[u8], key: &str, text: &str) -> Vec<u8> {
     out
 }
 
-/// The image after a JPEG encode and decode at `quality` with 4:2:0 chroma, as upload platforms
-/// re-encode. `None` when the image is too large for one JPEG (65535 pixels a side).
+/// The image after a JPEG encode and decode at `quality`, as upload platforms re-encode: 4:2:0
+/// chroma below quality 90, full-resolution chroma from 90 up (the encoder's own choice). `None`
+/// when the image is too large for one JPEG (65535 pixels a side).
 pub fn reencode_jpeg(img: &image::RgbImage, quality: u8) -> Option<image::RgbImage> {
     let buf = jpeg_bytes(img, quality, false)?;
     let decoded = image::load_from_memory_with_format(&buf, ImageFormat::Jpeg).ok()?;
     Some(decoded.into_rgb8())
 }
 
-/// A plain JPEG of `img` (no metadata), with full-resolution chroma or the usual 4:2:0. `None`
-/// when the image is too large for one JPEG (65535 pixels a side).
+/// A plain JPEG of `img` (no metadata), with full-resolution chroma, or else the encoder's choice
+/// (4:2:0 below quality 90). `None` when the image is too large for one JPEG (65535 pixels a
+/// side).
 pub fn jpeg_bytes(img: &image::RgbImage, quality: u8, full_chroma: bool) -> Option<Vec<u8>> {
     let (w, h) = (
         u16::try_from(img.width()).ok()?,

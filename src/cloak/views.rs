@@ -22,7 +22,8 @@ impl View {
     pub(super) const ALL: [View; 3] = [View::Jpeg, View::Blurred, View::Plain];
 }
 
-/// The region after a JPEG encode and decode (4:2:0, as most platforms re-encode).
+/// The region after a JPEG encode and decode (4:2:0 below quality 90, as most platforms
+/// re-encode; full-resolution chroma above).
 pub(super) fn jpeg_roundtrip(x: &Array3<f32>, quality: u8) -> Array3<f32> {
     let (_, h, w) = x.dim();
     let mut img = RgbImage::new(w as u32, h as u32);

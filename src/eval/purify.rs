@@ -54,7 +54,7 @@ impl Purifier {
     }
 }
 
-/// An encode and decode at a JPEG quality (4:2:0, as platforms do).
+/// An encode and decode at a JPEG quality (4:2:0 at the purifiers' qualities, as platforms do).
 pub fn jpeg(img: &RgbImage, quality: u8) -> RgbImage {
     crate::output::reencode_jpeg(img, quality).unwrap_or_else(|| img.clone())
 }
