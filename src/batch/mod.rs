@@ -233,15 +233,29 @@ fn cloak_one<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> Option<Ev
     }
 }
 
-/// What opening the photo will cost, from its header; a photo whose header cannot be read is
-/// counted as 24 MP (it will most likely fail to open anyway).
+/// What opening the photo will cost, from its header (for a HEIC or AVIF, its boxes); a photo
+/// whose size cannot be read is counted as 24 MP (it will most likely fail to open anyway).
 fn photo_bytes(input: &Path) -> u64 {
     let pixels = image::ImageReader::open(input)
         .and_then(|r| r.with_guessed_format())
         .ok()
         .and_then(|r| r.into_dimensions().ok())
+        .or_else(|| heif_dimensions(input))
         .map_or(24_000_000, |(w, h)| u64::from(w) * u64::from(h));
     pixels * BYTES_PER_PIXEL
+}
+
+/// A HEIC or AVIF keeps its size in boxes that may follow the image data, so the whole file is
+/// read; the `image` crate reads neither.
+fn heif_dimensions(input: &Path) -> Option<(u32, u32)> {
+    let mut head = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::open(input).ok()?, 4096),
+        &mut head,
+    )
+    .ok()?;
+    crate::heif::sniff(&head)?;
+    crate::heif::dimensions(&std::fs::read(input).ok()?)
 }
 
 fn existing_output(input: &Path, plan: &Plan) -> Option<PathBuf> {
@@ -257,5 +271,37 @@ pub fn faces_word(n: usize) -> String {
         "1 face".into()
     } else {
         format!("{n} faces")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name)
+    }
+
+    #[test]
+    fn a_photo_is_costed_at_its_own_size_heic_and_avif_included() {
+        for name in [
+            "obama.jpg",
+            "heif/obama.heic",
+            "heif/obama.avif",
+            "heif/burst.heic",
+        ] {
+            let path = fixture(name);
+            let photo = crate::io::decode_photo(&std::fs::read(&path).unwrap(), &path).unwrap();
+            let (w, h) = photo.rgb.dimensions();
+            assert_eq!(
+                photo_bytes(&path),
+                u64::from(w) * u64::from(h) * BYTES_PER_PIXEL,
+                "{name}"
+            );
+        }
+        let notes = fixture("SOURCES.md");
+        assert_eq!(photo_bytes(&notes), 24_000_000 * BYTES_PER_PIXEL);
     }
 }

@@ -9,6 +9,13 @@ use super::{HeifKind, gamut};
 use crate::io::{Photo, within_limit};
 use crate::{Error, Result};
 
+/// The primary image's width and height, from the file's boxes (nothing is decoded).
+pub fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    let ctx = HeifContext::read_from_bytes(bytes).ok()?;
+    let handle = ctx.primary_image_handle().ok()?;
+    Some((handle.width(), handle.height()))
+}
+
 /// Decodes the primary image of a HEIF/AVIF file.
 pub fn decode(bytes: &[u8], path: &Path, kind: HeifKind) -> Result<Photo> {
     let bad = |what: &str, e: libheif_rs::HeifError| Error::Unsupported {

@@ -12,7 +12,7 @@ mod encode;
 mod gamut;
 
 #[cfg(target_os = "linux")]
-pub use decode::decode;
+pub use decode::{decode, dimensions};
 #[cfg(target_os = "linux")]
 pub use encode::encode;
 
@@ -59,7 +59,7 @@ pub fn sniff(bytes: &[u8]) -> Option<HeifKind> {
 }
 
 #[cfg(not(target_os = "linux"))]
-pub use unsupported::{decode, encode};
+pub use unsupported::{decode, dimensions, encode};
 
 /// Where libheif is not built in, these photos are refused with a reason, not a build failure.
 #[cfg(not(target_os = "linux"))]
@@ -69,6 +69,10 @@ mod unsupported {
     use super::HeifKind;
     use crate::io::Photo;
     use crate::{Error, Result};
+
+    pub fn dimensions(_bytes: &[u8]) -> Option<(u32, u32)> {
+        None
+    }
 
     pub fn decode(_bytes: &[u8], path: &Path, kind: HeifKind) -> Result<Photo> {
         Err(Error::Unsupported {
