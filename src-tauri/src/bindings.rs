@@ -10,7 +10,7 @@ mod tests {
     use ts_rs::{Config, TS};
 
     use crate::commands::{Added, ModeView, StateView};
-    use crate::faces::{FaceBox, FacePair, FacesView};
+    use crate::faces::{FacePair, FacesView, PickerFace};
     use crate::queue::{Item, Status};
     use crate::settings::Settings;
 
@@ -25,7 +25,7 @@ mod tests {
             Settings::decl(&cfg),
             ModeView::decl(&cfg),
             StateView::decl(&cfg),
-            FaceBox::decl(&cfg),
+            PickerFace::decl(&cfg),
             FacesView::decl(&cfg),
             FacePair::decl(&cfg),
         ];

@@ -17,8 +17,9 @@ use crate::state::Locked;
 /// Long side of the whole photo as the views show it.
 const SCREEN: u32 = 1600;
 
+/// A face as the picker draws it: its number, box and switch, and once cloaked its scores.
 #[derive(Serialize, TS)]
-pub struct FaceBox {
+pub struct PickerFace {
     number: usize,
     bbox: [f32; 4],
     on: bool,
@@ -39,7 +40,7 @@ pub struct FacesView {
     /// The photo's own size, which the boxes are in.
     width: u32,
     height: u32,
-    faces: Vec<FaceBox>,
+    faces: Vec<PickerFace>,
     item: Item,
 }
 
@@ -122,7 +123,7 @@ async fn view(
 }
 
 /// Each face found, numbered as the batch numbers them, with its report when it was cloaked.
-fn boxes(found: &[Face], off: &[usize], reports: &[FaceReport]) -> Vec<FaceBox> {
+fn boxes(found: &[Face], off: &[usize], reports: &[FaceReport]) -> Vec<PickerFace> {
     let options = Options::default();
     found
         .iter()
@@ -130,7 +131,7 @@ fn boxes(found: &[Face], off: &[usize], reports: &[FaceReport]) -> Vec<FaceBox> 
         .map(|(i, f)| {
             let number = i + 1;
             let report = reports.iter().find(|r| r.number == number);
-            FaceBox {
+            PickerFace {
                 number,
                 bbox: f.bbox.0,
                 on: !off.contains(&number),

@@ -86,7 +86,7 @@ export type ModeView = { name: Mode, summary: string, default: boolean, };
 
 export type StateView = { settings: Settings, notice: string | null, items: Array<Item>, running: boolean, modes: Array<ModeView>, };
 
-export type FaceBox = { number: number, bbox: [number, number, number, number], on: boolean, 
+export type PickerFace = { number: number, bbox: [number, number, number, number], on: boolean, 
 /**
  * Too small to cloak: it stays as it is whatever the switch says.
  */
@@ -108,7 +108,7 @@ cloaked: string | null,
 /**
  * The photo's own size, which the boxes are in.
  */
-width: number, height: number, faces: Array<FaceBox>, item: Item, };
+width: number, height: number, faces: Array<PickerFace>, item: Item, };
 
 export type FacePair = { before: string, after: string, 
 /**

@@ -3,14 +3,14 @@
 // original in both views. A face can be left out here and the photo cloaked again.
 
 import { $, call, closePanel, openPanel } from "./ipc";
-import { type FaceBox, type Item, cloaked, faceWords, recloakNote } from "./format";
+import { type PickerFace, type Item, cloaked, faceWords, recloakNote } from "./format";
 import type { FacePair } from "./bindings";
 import { type FacesView, outline, paintOutline, switchFace } from "./picker";
 
 
 export class Compare {
   view: FacesView | null = null;
-  face: FaceBox | null = null;
+  face: PickerFace | null = null;
   zoom = 1;
   held = false;
   buttons: HTMLButtonElement[] = [];
@@ -107,7 +107,7 @@ export class Compare {
   }
 
   /** One face at the chosen zoom. */
-  async show(face: FaceBox): Promise<void> {
+  async show(face: PickerFace): Promise<void> {
     if (!this.view) return;
     this.face = face;
     this.paint();

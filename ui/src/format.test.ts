@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type FaceBox, type Item, boxStyle, currentText, duration, faceLabel, faceWords, finished, outputText, pickerSummary, progressText, recloakNote, statusText, visibleRange } from "./format";
+import { type PickerFace, type Item, boxStyle, currentText, duration, faceLabel, faceWords, finished, outputText, pickerSummary, progressText, recloakNote, statusText, visibleRange } from "./format";
 
 const item = (id: number, status: Item["status"], extra: Partial<Item> = {}): Item => ({
   id,
@@ -63,7 +63,7 @@ describe("progressText", () => {
 });
 
 describe("face picker", () => {
-  const face = (number: number, on: boolean, too_small = false): FaceBox => ({ number, bbox: [100, 50, 300, 290], on, too_small, quality: null, rating: null, protection: null });
+  const face = (number: number, on: boolean, too_small = false): PickerFace => ({ number, bbox: [100, 50, 300, 290], on, too_small, quality: null, rating: null, protection: null });
 
   it("outlines a face where it is on the shown photo", () => {
     expect(boxStyle([100, 50, 300, 290], 1000, 500)).toEqual({ left: "10.00%", top: "10.00%", width: "20.00%", height: "48.00%" });
@@ -82,7 +82,7 @@ describe("face picker", () => {
 });
 
 describe("the views' words", () => {
-  const face: FaceBox = { number: 2, bbox: [0, 0, 10, 10], on: true, too_small: false, quality: null, rating: null, protection: null };
+  const face: PickerFace = { number: 2, bbox: [0, 0, 10, 10], on: true, too_small: false, quality: null, rating: null, protection: null };
   it("says what happened to each face in before/after", () => {
     expect(faceWords({ ...face, quality: 83.4, rating: "invisible", protection: "not matched by 4 of 4 local models" })).toBe("Face change invisible (SSIMULACRA2 83); not matched by 4 of 4 local models.");
     expect(faceWords({ ...face, quality: null })).toBe("Left out: not cloaked in this photo.");

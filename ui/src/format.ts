@@ -1,9 +1,9 @@
 // Pure helpers for what the window says: kept apart from the DOM so they are easy to test.
 
-import type { FaceBox, Item, Mode } from "./bindings";
+import type { PickerFace, Item, Mode } from "./bindings";
 
 // The types shared with the app's Rust side are generated (src-tauri/src/bindings.rs).
-export type { FaceBox, Item, Mode, Status } from "./bindings";
+export type { PickerFace, Item, Mode, Status } from "./bindings";
 
 
 export function statusText(item: Item): string {
@@ -62,19 +62,19 @@ export function outputText(outDir: string | null): string {
 
 
 /** Where a face's outline goes over the photo, as percentages of the shown image. */
-export function boxStyle(b: FaceBox["bbox"], width: number, height: number): { left: string; top: string; width: string; height: string } {
+export function boxStyle(b: PickerFace["bbox"], width: number, height: number): { left: string; top: string; width: string; height: string } {
   const pct = (v: number, of: number) => `${((100 * v) / of).toFixed(2)}%`;
   return { left: pct(b[0], width), top: pct(b[1], height), width: pct(b[2] - b[0], width), height: pct(b[3] - b[1], height) };
 }
 
 /** What a face's switch says. */
-export function faceLabel(f: FaceBox): string {
+export function faceLabel(f: PickerFace): string {
   if (f.too_small) return `Face ${f.number}: too small to cloak (not protected)`;
   return f.on ? `Face ${f.number}: will be cloaked` : `Face ${f.number}: left out`;
 }
 
 /** "2 of 3 faces will be cloaked", with the faces too small to cloak named. */
-export function pickerSummary(faces: FaceBox[]): string {
+export function pickerSummary(faces: PickerFace[]): string {
   if (faces.length === 0) return "No face was found in this photo: it will not be protected.";
   const cloakable = faces.filter((f) => !f.too_small);
   const on = cloakable.filter((f) => f.on).length;
@@ -84,12 +84,12 @@ export function pickerSummary(faces: FaceBox[]): string {
 }
 
 /** Whether the saved photo has this face cloaked (only cloaked faces carry a quality). */
-export function cloaked(f: FaceBox): f is FaceBox & { quality: number } {
+export function cloaked(f: PickerFace): f is PickerFace & { quality: number } {
   return f.quality !== null && f.quality !== undefined;
 }
 
 /** What a face in before/after says about itself. */
-export function faceWords(f: FaceBox): string {
+export function faceWords(f: PickerFace): string {
   if (f.too_small) return "Too small to cloak: left as it was, not protected.";
   if (!cloaked(f)) return "Left out: not cloaked in this photo.";
   const change = `Face change ${f.rating ?? ""} (SSIMULACRA2 ${f.quality.toFixed(0)})`;
@@ -97,7 +97,7 @@ export function faceWords(f: FaceBox): string {
 }
 
 /** Whether the switches differ from what the saved photo has, and what a re-cloak would do. */
-export function recloakNote(faces: FaceBox[]): { changed: boolean; text: string } {
+export function recloakNote(faces: PickerFace[]): { changed: boolean; text: string } {
   const cloakable = faces.filter((f) => !f.too_small);
   const changed = cloakable.some((f) => f.on !== cloaked(f));
   if (!changed) return { changed, text: "" };

@@ -3,13 +3,13 @@
 
 import { $, call, openPanel } from "./ipc";
 import type { FacesView } from "./bindings";
-import { type FaceBox, type Item, boxStyle, faceLabel, pickerSummary } from "./format";
+import { type PickerFace, type Item, boxStyle, faceLabel, pickerSummary } from "./format";
 
 export type { FacesView };
 
 
 /** Draws one outline button per face over the photo in `stack`; `click` gets the face. */
-export function outline(stack: HTMLElement, view: FacesView, click: (face: FaceBox, button: HTMLButtonElement) => void): HTMLButtonElement[] {
+export function outline(stack: HTMLElement, view: FacesView, click: (face: PickerFace, button: HTMLButtonElement) => void): HTMLButtonElement[] {
   stack.querySelectorAll("button.face").forEach((b) => b.remove());
   return view.faces.map((face) => {
     const button = document.createElement("button");
@@ -24,7 +24,7 @@ export function outline(stack: HTMLElement, view: FacesView, click: (face: FaceB
 }
 
 /** The outline's look and words follow the face's switch. */
-export function paintOutline(button: HTMLButtonElement, face: FaceBox): void {
+export function paintOutline(button: HTMLButtonElement, face: PickerFace): void {
   button.classList.toggle("off", !face.on);
   button.classList.toggle("small", face.too_small);
   button.title = faceLabel(face);
@@ -32,7 +32,7 @@ export function paintOutline(button: HTMLButtonElement, face: FaceBox): void {
 }
 
 /** Leaves a face out or puts it back for the next run; false when the app refused. */
-export async function switchFace(id: number, face: FaceBox, onItem: (i: Item) => void): Promise<boolean> {
+export async function switchFace(id: number, face: PickerFace, onItem: (i: Item) => void): Promise<boolean> {
   const item = await call<Item>("set_face", { id, number: face.number, on: !face.on });
   if (!item) return false;
   // The app's answer, not a flip: two quick clicks must not leave the outline out of step.
