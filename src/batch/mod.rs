@@ -240,22 +240,9 @@ fn photo_bytes(input: &Path) -> u64 {
         .and_then(|r| r.with_guessed_format())
         .ok()
         .and_then(|r| r.into_dimensions().ok())
-        .or_else(|| heif_dimensions(input))
+        .or_else(|| crate::heif::dimensions(input))
         .map_or(24_000_000, |(w, h)| u64::from(w) * u64::from(h));
     pixels * BYTES_PER_PIXEL
-}
-
-/// A HEIC or AVIF keeps its size in boxes that may follow the image data, so the whole file is
-/// read; the `image` crate reads neither.
-fn heif_dimensions(input: &Path) -> Option<(u32, u32)> {
-    let mut head = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(std::fs::File::open(input).ok()?, 4096),
-        &mut head,
-    )
-    .ok()?;
-    crate::heif::sniff(&head)?;
-    crate::heif::dimensions(&std::fs::read(input).ok()?)
 }
 
 fn existing_output(input: &Path, plan: &Plan) -> Option<PathBuf> {

@@ -10,7 +10,7 @@ use crate::io::{Photo, within_limit};
 use crate::{Error, Result};
 
 /// The primary image's width and height, from the file's boxes (nothing is decoded).
-pub fn dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+pub fn primary_size(bytes: &[u8]) -> Option<(u32, u32)> {
     let ctx = HeifContext::read_from_bytes(bytes).ok()?;
     let handle = ctx.primary_image_handle().ok()?;
     Some((handle.width(), handle.height()))

@@ -4,6 +4,10 @@
 //! in 8-bit RGB whatever its bit depth. Depth maps, thumbnails and the other images of a burst
 //! are never read, so none of them can reach an output.
 
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
 #[cfg(target_os = "linux")]
 mod decode;
 #[cfg(target_os = "linux")]
@@ -12,7 +16,9 @@ mod encode;
 mod gamut;
 
 #[cfg(target_os = "linux")]
-pub use decode::{decode, dimensions};
+pub use decode::decode;
+#[cfg(target_os = "linux")]
+use decode::primary_size;
 #[cfg(target_os = "linux")]
 pub use encode::encode;
 
@@ -58,8 +64,25 @@ pub fn sniff(bytes: &[u8]) -> Option<HeifKind> {
     }
 }
 
+/// The primary image's width and height when `path` is a HEIC or AVIF, from its boxes (the
+/// `image` crate reads neither); `None` for any other file. Those boxes may follow the image
+/// data, so the whole file is read (libheif-rs 0.20's streaming reader, which would read less,
+/// aborts on these fixtures in a debug build: an unsafe slice precondition fails in its `read`).
+pub fn dimensions(path: &Path) -> Option<(u32, u32)> {
+    let mut head = Vec::new();
+    File::open(path)
+        .ok()?
+        .take(4096)
+        .read_to_end(&mut head)
+        .ok()?;
+    sniff(&head)?;
+    primary_size(&std::fs::read(path).ok()?)
+}
+
 #[cfg(not(target_os = "linux"))]
-pub use unsupported::{decode, dimensions, encode};
+use unsupported::primary_size;
+#[cfg(not(target_os = "linux"))]
+pub use unsupported::{decode, encode};
 
 /// Where libheif is not built in, these photos are refused with a reason, not a build failure.
 #[cfg(not(target_os = "linux"))]
@@ -70,7 +93,7 @@ mod unsupported {
     use crate::io::Photo;
     use crate::{Error, Result};
 
-    pub fn dimensions(_bytes: &[u8]) -> Option<(u32, u32)> {
+    pub fn primary_size(_bytes: &[u8]) -> Option<(u32, u32)> {
         None
     }
 
