@@ -122,9 +122,9 @@ fn as_written(cloaked: &RgbImage) -> Result<RgbImage> {
     )?;
     image::load_from_memory_with_format(&bytes, ImageFormat::Jpeg)
         .map(|img| img.into_rgb8())
-        .map_err(|e| crate::Error::Unsupported {
+        .map_err(|source| crate::Error::Decode {
             path: PathBuf::new(),
-            reason: e.to_string(),
+            source,
         })
 }
 

@@ -97,7 +97,8 @@ pub struct Visibility {
     pub seconds_per_face: f64,
 }
 
-/// Read back from a saved report by `saved`.
+/// One judge's verdict on one variant after one purifier (read back from a saved report by
+/// `saved`).
 #[derive(Debug, Clone, Serialize)]
 pub struct JudgeResult {
     pub judge: &'static str,
@@ -109,7 +110,8 @@ pub struct JudgeResult {
     pub at_scale: Vec<AtScale>,
 }
 
-/// Read back from a saved report by `saved`.
+/// One variant at one size: its visibility and every judge's verdicts (read back from a saved
+/// report by `saved`).
 #[derive(Debug, Clone, Serialize)]
 pub struct VariantResult {
     pub variant: String,
