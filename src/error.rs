@@ -26,6 +26,9 @@ pub enum Error {
     #[error("model {} does not produce what FaceCloak expects: {reason}", .path.display())]
     ModelShape { path: PathBuf, reason: String },
 
+    #[error("cannot add {} as a recogniser: {reason}", .path.display())]
+    Recogniser { path: PathBuf, reason: String },
+
     #[error("{}: {source}", .path.display())]
     Io {
         path: PathBuf,

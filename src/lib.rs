@@ -64,6 +64,7 @@ pub mod preview;
 mod quality;
 mod recognise;
 mod runtime;
+pub mod user_models;
 mod verify;
 mod visibility;
 mod warp;

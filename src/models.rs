@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use ort::session::Session;
-use ort::session::builder::GraphOptimizationLevel;
+use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result, runtime};
@@ -22,6 +22,9 @@ pub enum Role {
     Surrogate,
     /// A recogniser kept out of every optimisation path, used only to measure protection.
     Judge,
+    /// A recogniser the user added (`facecloak models add`): a surrogate of every cloak, unless
+    /// the user leaves added ones out.
+    Added,
 }
 
 /// One shipped model. Provenance and licences are in `models/README.md`.
@@ -177,6 +180,8 @@ pub struct ModelStore {
     searched: Vec<PathBuf>,
     resource_dir: Option<PathBuf>,
     intra_threads: usize,
+    /// Recognisers the user added, after the shipped ones in [`ModelStore::recognisers`].
+    added: Vec<&'static ModelInfo>,
 }
 
 impl ModelStore {
@@ -211,7 +216,34 @@ impl ModelStore {
             searched,
             resource_dir: resource_dir.map(Path::to_path_buf),
             intra_threads: 1,
+            added: Vec::new(),
         })
+    }
+
+    /// With the recognisers the user added in `dir` (see [`crate::user_models`]) taking part.
+    pub fn with_added(mut self, dir: &Path) -> Self {
+        self.added = crate::user_models::installed(dir)
+            .iter()
+            .map(|m| m.info())
+            .collect();
+        if !self.added.is_empty() {
+            self.searched.push(dir.to_path_buf());
+        }
+        self
+    }
+
+    /// Every recogniser: the shipped ones in [`RECOGNISERS`] order, then those the user added.
+    /// A cloak's [`crate::Params::surrogates`] mask counts bits in this order.
+    pub fn recognisers(&self) -> Vec<&'static ModelInfo> {
+        RECOGNISERS
+            .iter()
+            .chain(self.added.iter().copied())
+            .collect()
+    }
+
+    /// The recognisers the user added, as a [`crate::Params::surrogates`] mask.
+    pub fn added_mask(&self) -> u32 {
+        (0..self.added.len()).fold(0, |m, i| m | 1 << (RECOGNISERS.len() + i))
     }
 
     /// Threads each session may use inside one run. Keep (parallel sessions × this) ≤ cores.
@@ -234,7 +266,6 @@ impl ModelStore {
 
     /// The one session builder: every model is opened here, with the same runtime and threading.
     pub fn session(&self, file: &str) -> Result<Session> {
-        let env = runtime::environment(self.resource_dir.as_deref())?;
         let path = self.path(file);
         if !path.is_file() {
             return Err(Error::Io {
@@ -242,19 +273,33 @@ impl ModelStore {
                 source: std::io::Error::new(std::io::ErrorKind::NotFound, "model file not found"),
             });
         }
+        self.open(&path, |b| b.commit_from_file(&path))
+    }
+
+    /// A session over a model held in memory (one being built or checked); `path` names it in
+    /// errors.
+    pub fn session_from_bytes(&self, path: &Path, bytes: &[u8]) -> Result<Session> {
+        self.open(path, |b| b.commit_from_memory(bytes))
+    }
+
+    fn open(
+        &self,
+        path: &Path,
+        commit: impl FnOnce(&mut SessionBuilder) -> ort::Result<Session>,
+    ) -> Result<Session> {
+        let env = runtime::environment(self.resource_dir.as_deref())?;
         let model_err = |source: ort::Error| Error::Model {
-            path: path.clone(),
+            path: path.to_path_buf(),
             source,
         };
-        Session::builder(env)
+        let mut builder = Session::builder(env)
             .map_err(model_err)?
             .with_optimization_level(GraphOptimizationLevel::Level3)
             .map_err(|e| model_err(e.into()))?
             .with_intra_threads(self.intra_threads)
             .map_err(|e| model_err(e.into()))?
             .with_inter_threads(1)
-            .map_err(|e| model_err(e.into()))?
-            .commit_from_file(&path)
-            .map_err(model_err)
+            .map_err(|e| model_err(e.into()))?;
+        commit(&mut builder).map_err(model_err)
     }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::Result;
 use crate::align::{face_transform, warp_face};
 use crate::detect::Face;
-use crate::models::{ModelStore, Role, recognisers};
+use crate::models::{ModelStore, Role};
 use crate::recognise::{Recogniser, cosine};
 
 /// One recogniser's verdict on one face.
@@ -32,7 +32,8 @@ pub struct Verifier {
 
 impl Verifier {
     pub fn new(store: &ModelStore) -> Result<Self> {
-        let recognisers = recognisers()
+        let recognisers = store
+            .recognisers()
             .into_iter()
             .filter(|info| !info.evaluation_only && Recogniser::installed(store, info))
             .map(|info| Recogniser::new(store, info))

@@ -96,7 +96,7 @@ fn faces_cloaked_in_parallel_give_the_same_photo_as_one_at_a_time() {
         )
         .0,
     );
-    let engine = Engine::new(None).unwrap();
+    let engine = Engine::new(None, None).unwrap();
     for k in 1..=2 {
         let report = engine
             .cloak_batch(

@@ -50,7 +50,9 @@ impl EngineSlot {
         if let Some(engine) = &*slot {
             return Ok(engine.clone());
         }
-        let engine = Arc::new(Engine::new(resources)?);
+        // Recognisers the user added take part in every cloak and local check, as in the CLI.
+        let added = facecloak::user_models::folder();
+        let engine = Arc::new(Engine::new(resources, added.as_deref())?);
         *slot = Some(engine.clone());
         Ok(engine)
     }

@@ -11,7 +11,7 @@ use image::RgbImage;
 use super::pool::Pool;
 use super::{Event, Options, Report};
 use crate::Result;
-use crate::cloak::Cloaker;
+use crate::cloak::{Cloaker, Mode, Params};
 use crate::detect::{Detector, Face};
 use crate::models::ModelStore;
 use crate::verify::Verifier;
@@ -29,17 +29,39 @@ pub struct Engine {
 impl Engine {
     /// Finds the models and the runtime (`resource_dir`: the desktop app's bundled resources)
     /// and opens one session of each, so a broken installation fails here, once, clearly.
-    pub fn new(resource_dir: Option<&Path>) -> Result<Self> {
+    /// `added`: the folder of recognisers the user added, which then take part in every cloak
+    /// and local check (`None`: the shipped ones alone).
+    pub fn new(resource_dir: Option<&Path>, added: Option<&Path>) -> Result<Self> {
         // One thread per session: the models are small, and two intra-op threads made a mid-mode
         // face slower (3.6 s against 2.7 s on two cores), so cores are used by cloaking faces in
         // parallel.
-        let store = ModelStore::locate(resource_dir)?.with_intra_threads(1);
+        let mut store = ModelStore::locate(resource_dir)?.with_intra_threads(1);
+        if let Some(dir) = added {
+            store = store.with_added(dir);
+        }
         Ok(Self {
             detectors: Pool::new(Detector::new(&store)?),
             cloakers: Pool::new(Cloaker::new(&store)?),
             verifier: Mutex::new(Verifier::new(&store)?),
             store,
         })
+    }
+
+    /// A mode's settings with the recognisers the user added among the surrogates.
+    pub fn params(&self, mode: Mode) -> Params {
+        let mut params = mode.params();
+        params.surrogates |= self.store.added_mask();
+        params
+    }
+
+    /// The recognisers the user added that take part in this engine's cloaks.
+    pub fn added(&self) -> Vec<&'static str> {
+        self.store
+            .recognisers()
+            .into_iter()
+            .filter(|r| r.role == crate::models::Role::Added)
+            .map(|r| r.name)
+            .collect()
     }
 
     /// Every face in the photo, best first, numbered by their place here (from 1) as a batch

@@ -61,6 +61,9 @@ pub struct Options {
     pub choices: HashMap<PathBuf, FaceChoice>,
     /// Where the models and runtime live when bundled (the desktop app's resources).
     pub resource_dir: Option<PathBuf>,
+    /// The folder of recognisers the user added (`facecloak models add`), which then take part
+    /// in the cloak and the local check; `None` leaves them out.
+    pub added_models: Option<PathBuf>,
 }
 
 impl Options {
@@ -91,6 +94,7 @@ impl Default for Options {
             faces: FaceChoice::All,
             choices: HashMap::new(),
             resource_dir: None,
+            added_models: None,
         }
     }
 }
@@ -125,7 +129,11 @@ pub fn cloak_batch(
     progress: impl Fn(Event) + Sync,
     stop: &AtomicBool,
 ) -> Result<Report> {
-    Engine::new(options.resource_dir.as_deref())?.cloak_batch(inputs, options, progress, stop)
+    Engine::new(
+        options.resource_dir.as_deref(),
+        options.added_models.as_deref(),
+    )?
+    .cloak_batch(inputs, options, progress, stop)
 }
 
 fn run(

@@ -108,7 +108,7 @@ fn cloak_faces<P: Fn(Event) + Sync>(
     big: &[(usize, &Face)],
 ) -> Result<CloakedPhoto> {
     let options = shared.options;
-    let params = options.mode.params();
+    let params = shared.engine.params(options.mode);
     let cloaked = shared.faces.install(|| {
         big.par_iter()
             .enumerate()

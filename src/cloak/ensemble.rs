@@ -4,7 +4,7 @@ use ndarray::{Array2, Array4, ArrayView4, Axis};
 
 use crate::align::FACE_SIZE;
 use crate::geometry::Rect;
-use crate::models::{ModelStore, RECOGNISERS};
+use crate::models::{ModelInfo, ModelStore, Role};
 use crate::planes::region_planes;
 use crate::recognise::GradientGraph;
 use crate::{Error, Result};
@@ -27,7 +27,10 @@ pub(super) struct Targets {
 }
 
 pub(super) struct Ensemble {
-    /// Gradient graphs by [`RECOGNISERS`] index, each loaded the first time a face asks for it
+    /// Every recogniser the store has ([`ModelStore::recognisers`]): masks count bits in this
+    /// order.
+    recognisers: Vec<&'static ModelInfo>,
+    /// Gradient graphs by index in `recognisers`, each loaded the first time a face asks for it
     /// and kept, so variants that alternate do not load it again.
     graphs: Vec<Option<GradientGraph>>,
     /// The recognisers the current face is optimised against, as indices.
@@ -41,19 +44,22 @@ impl Ensemble {
     /// An ensemble with the graphs of `mask` loaded (a missing file is an error now, not at the
     /// first face).
     pub(super) fn new(store: &ModelStore, mask: u32) -> Result<Self> {
+        let recognisers = store.recognisers();
         let mut e = Self {
-            graphs: RECOGNISERS.iter().map(|_| None).collect(),
+            graphs: recognisers.iter().map(|_| None).collect(),
             active: Vec::new(),
-            decoys: RECOGNISERS.iter().map(|_| None).collect(),
+            decoys: recognisers.iter().map(|_| None).collect(),
+            recognisers,
             store: store.clone(),
         };
         e.use_set(mask)?;
         Ok(e)
     }
 
-    /// Optimises against the recognisers of `mask` from now on (bit i: `RECOGNISERS[i]`).
+    /// Optimises against the recognisers of `mask` from now on (bit i: the store's recogniser
+    /// i); bits of recognisers the store does not have are ignored.
     pub(super) fn use_set(&mut self, mask: u32) -> Result<()> {
-        self.active = (0..RECOGNISERS.len())
+        self.active = (0..self.recognisers.len())
             .filter(|i| mask & (1 << i) != 0)
             .collect();
         if self.active.is_empty() {
@@ -64,15 +70,18 @@ impl Ensemble {
         }
         for &i in &self.active {
             if self.graphs[i].is_none() {
-                self.graphs[i] = Some(GradientGraph::new(&self.store, &RECOGNISERS[i])?);
+                self.graphs[i] = Some(GradientGraph::new(&self.store, self.recognisers[i])?);
             }
         }
         Ok(())
     }
 
-    /// How many recognisers the current face is optimised against.
-    pub(super) fn len(&self) -> usize {
-        self.active.len()
+    /// Which of the active recognisers (by position) the user added.
+    pub(super) fn added(&self) -> Vec<bool> {
+        self.active
+            .iter()
+            .map(|&i| self.recognisers[i].role == Role::Added)
+            .collect()
     }
 
     fn graph(&mut self, i: usize) -> &mut GradientGraph {

@@ -80,11 +80,14 @@ pub struct Cloaker {
 }
 
 impl Cloaker {
-    /// A cloaker with the shipped modes' surrogates loaded; a face whose `Params` ask for others
-    /// loads those when it is cloaked.
+    /// A cloaker with the shipped modes' surrogates and the recognisers the user added loaded;
+    /// a face whose `Params` ask for others loads those when it is cloaked.
     pub fn new(store: &ModelStore) -> Result<Self> {
         Ok(Self {
-            ensemble: ensemble::Ensemble::new(store, params::shipped_surrogates())?,
+            ensemble: ensemble::Ensemble::new(
+                store,
+                params::shipped_surrogates() | store.added_mask(),
+            )?,
         })
     }
 

@@ -130,19 +130,40 @@ fn neighbour(
     out
 }
 
-/// Which of the ensemble's `n` surrogates a step asks: all of them, or `per_step` drawn at random
-/// without replacement.
-pub(super) fn pick_members(n: usize, per_step: usize, rng: &mut SplitMix) -> Vec<usize> {
-    let mut all: Vec<usize> = (0..n).collect();
+/// Which of the ensemble's surrogates a step asks: all of them, or `per_step` drawn at random
+/// without replacement. Where some were added by the user (`added[k]`), a share `added_share`
+/// of the draws (at least one) is taken from those and the rest from the shipped ones, so a
+/// user's modern recogniser gets the weight the evaluation chose however many ship.
+pub(super) fn pick_members(
+    added: &[bool],
+    per_step: usize,
+    added_share: f32,
+    rng: &mut SplitMix,
+) -> Vec<usize> {
+    let n = added.len();
     if per_step == 0 || per_step >= n {
-        return all;
+        return (0..n).collect();
     }
-    // A partial Fisher–Yates shuffle: the first `per_step` are a uniform sample.
-    for i in 0..per_step {
-        let j = i + (rng.next() % (n - i) as u64) as usize;
+    let (theirs, ours): (Vec<usize>, Vec<usize>) = (0..n).partition(|&k| added[k]);
+    if theirs.is_empty() || ours.is_empty() || added_share <= 0.0 {
+        return sample(&(0..n).collect::<Vec<_>>(), per_step, rng);
+    }
+    let k = ((per_step as f32 * added_share).round() as usize).clamp(1, per_step);
+    let k = k.min(theirs.len()).max(per_step.saturating_sub(ours.len()));
+    let mut members = sample(&theirs, k, rng);
+    members.extend(sample(&ours, per_step - k, rng));
+    members
+}
+
+/// `count` of `from`, a uniform sample: a partial Fisher–Yates shuffle.
+fn sample(from: &[usize], count: usize, rng: &mut SplitMix) -> Vec<usize> {
+    let mut all = from.to_vec();
+    let count = count.min(all.len());
+    for i in 0..count {
+        let j = i + (rng.next() % (all.len() - i) as u64) as usize;
         all.swap(i, j);
     }
-    all.truncate(per_step);
+    all.truncate(count);
     all
 }
 

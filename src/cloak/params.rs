@@ -117,7 +117,8 @@ pub struct Params {
     /// Face SSIMULACRA2 at feed size (padded face box; `visibility::display_scale`) the result must
     /// keep; the perturbation is scaled down until it does. 0 turns the check off.
     pub min_quality: f64,
-    /// Which recognisers the cloak is optimised against: bit i is `models::RECOGNISERS[i]`.
+    /// Which recognisers the cloak is optimised against: bit i is the model store's recogniser
+    /// i (`ModelStore::recognisers`: the shipped ones, then those the user added).
     pub surrogates: u32,
     /// How sharply the ensemble's weights favour the surrogate that still recognises the face
     /// best relative to its match threshold, in cosine units (large: every surrogate alike).
@@ -139,6 +140,9 @@ pub struct Params {
     /// Its gain at `high` on the tuning half did not hold on the test half (docs/evaluation.md,
     /// round five), so the modes leave it at 1.
     pub scales: usize,
+    /// Share of each step's `per_step` draws taken from the recognisers the user added (at
+    /// least one a step while any is added); the rest come from the shipped ones.
+    pub added_share: f32,
 }
 
 impl Default for Params {
@@ -180,6 +184,7 @@ impl Default for Params {
             vt_radius: 5.0,
             decoy: 0.0,
             scales: 1,
+            added_share: 0.5,
         }
     }
 }
@@ -229,6 +234,7 @@ impl Params {
             "vt_radius" => self.vt_radius = num as f32,
             "decoy" => self.decoy = num as f32,
             "scales" => self.scales = (num as usize).max(1),
+            "added_share" => self.added_share = (num as f32).clamp(0.0, 1.0),
             other => return Err(format!("unknown knob `{other}`")),
         }
         Ok(())

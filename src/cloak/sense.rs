@@ -52,7 +52,7 @@ pub(super) fn gradient_at(
                 .assign(&(&crop * dim));
         }
     }
-    let members = pick_members(ensemble.len(), p.per_step, rng);
+    let members = pick_members(&ensemble.added(), p.per_step, p.added_share, rng);
     let crop_grad = ensemble.gradient(batch.view(), problem.targets, &members, p.temperature)?;
     let mut grad = Array3::<f32>::zeros(x.raw_dim());
     for (k, (rs, view)) in views.iter().enumerate() {

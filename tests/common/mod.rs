@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: real models, real photos.
 #![allow(dead_code)]
 
+pub mod gradcheck;
+
 use std::path::{Path, PathBuf};
 
 use facecloak::internals::align::{face_transform, warp_face};

@@ -39,7 +39,11 @@ pub fn run(original: &Path, cloaked: &Path, json: bool) -> facecloak::Result<Exi
             ),
         });
     }
-    let store = ModelStore::locate(None)?;
+    let mut store = ModelStore::locate(None)?;
+    // The recognisers the user added judge too: they are part of what `cloak` optimises against.
+    if let Some(dir) = facecloak::user_models::folder() {
+        store = store.with_added(&dir);
+    }
     let faces = Detector::new(&store)?.detect(&a)?;
     let mut verifier = Verifier::new(&store)?;
     let mut checks = Vec::new();

@@ -51,6 +51,10 @@ pub struct CloakArgs {
     /// Record mode and seed in each output. Off by default: a tag helps scrapers spot cloaks.
     #[arg(long)]
     tag: bool,
+    /// Leave out the recognisers you added with `facecloak models add` (by default every one
+    /// takes part in the cloak and the local check).
+    #[arg(long)]
+    no_user_models: bool,
     /// Seed of the optimiser's randomness: the same seed gives the same output.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -76,6 +80,9 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
         seed: args.seed,
         jobs: args.jobs,
         faces: args.faces,
+        added_models: (!args.no_user_models)
+            .then(facecloak::user_models::folder)
+            .flatten(),
         ..Options::default()
     };
 

@@ -38,10 +38,17 @@ fn ports(outlets: &[ort::value::Outlet]) -> Vec<Port> {
         .collect()
 }
 
-pub fn list_models(json: bool) -> facecloak::Result<ExitCode> {
-    let store = ModelStore::locate(None)?;
+pub fn list_models(json: bool, added: Option<PathBuf>) -> facecloak::Result<ExitCode> {
+    let mut store = ModelStore::locate(None)?;
+    if let Some(dir) = &added {
+        store = store.with_added(dir);
+    }
     let mut listing = Vec::new();
-    for info in models::all() {
+    let added_models = store
+        .recognisers()
+        .into_iter()
+        .filter(|r| r.role == models::Role::Added);
+    for info in models::all().into_iter().chain(added_models) {
         for file in std::iter::once(info.file).chain(info.grad_file) {
             let session = store.session(file)?;
             listing.push(ModelListing {

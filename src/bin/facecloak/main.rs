@@ -4,6 +4,7 @@ mod check;
 mod cloak_cmd;
 mod eval;
 mod inspect;
+mod models_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,12 +51,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// List the models FaceCloak loads, with their roles and input/output shapes.
-    Models {
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    /// List the models FaceCloak loads, with their roles and input/output shapes; add a
+    /// recogniser of your own, or remove one you added.
+    Models(models_cmd::ModelsArgs),
     /// Measure protection and visibility on a folder of <person>/<photo> (docs/evaluation.md):
     /// clean probes against galleries holding each protected person's cloaked photos, judged by
     /// held-out recognisers after JPEG, resizing and blur; faces' SSIMULACRA2 at feed size and
@@ -86,7 +84,7 @@ fn main() -> ExitCode {
             cloaked,
             json,
         } => check::run(&original, &cloaked, json),
-        Command::Models { json } => inspect::list_models(json),
+        Command::Models(args) => models_cmd::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Bench {
             photo,
