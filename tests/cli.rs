@@ -5,9 +5,19 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
+/// The CLI with no recogniser of the user's (their folder may hold some on a developer's
+/// machine), unless a test gives one.
 fn facecloak(args: &[&str]) -> Output {
+    facecloak_with(
+        args,
+        &std::env::temp_dir().join("facecloak-tests-no-added-models"),
+    )
+}
+
+fn facecloak_with(args: &[&str], added: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_facecloak"))
         .args(args)
+        .env("FACECLOAK_USER_MODELS", added)
         .output()
         .expect("facecloak runs")
 }
@@ -528,4 +538,70 @@ fn faces_too_small_to_cloak_are_announced_with_their_boxes_in_text_and_json() {
         pair_line.contains("1 face cloaked") && pair_line.contains('×'),
         "{pair_line}"
     );
+}
+
+/// `models add`, the listing, a cloak with it and `--no-user-models`, `models remove`, through
+/// the command line, with InsightFace's w600k_mbf.onnx as its registry package ships it.
+#[test]
+fn a_recogniser_is_added_listed_used_and_removed_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let added = tmp.path().join("my recognisers");
+    let file = common::released_w600k_mbf();
+    let out = facecloak_with(&["models", "add", file.to_str().unwrap()], &added);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("added `w600k-mbf` (512-d embedding"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("match threshold 0.145: measured"),
+        "{stdout}"
+    );
+
+    let out = facecloak_with(&["models", "--json"], &added);
+    let listing: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let roles: Vec<(&str, &str)> = listing
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["name"].as_str().unwrap(), m["role"].as_str().unwrap()))
+        .collect();
+    assert!(roles.contains(&("w600k-mbf", "added")), "{roles:?}");
+
+    let photo = tmp.path().join("me.jpg");
+    small_portrait(&photo);
+    for (flag, models) in [(None, 7), (Some("--no-user-models"), 6)] {
+        let mut args = vec!["cloak", "--overwrite", "--json", photo.to_str().unwrap()];
+        args.extend(flag);
+        let out = facecloak_with(&args, &added);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let records = json_lines(&String::from_utf8(out.stdout).unwrap());
+        let checks = records[0]["faces"][0]["local_check"].as_array().unwrap();
+        assert_eq!(checks.len(), models, "{flag:?}: {checks:?}");
+    }
+
+    let again = facecloak_with(&["models", "add", file.to_str().unwrap()], &added);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already added"));
+    let out = facecloak_with(&["models", "remove", "w600k-mbf"], &added);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let gone = facecloak_with(&["models", "remove", "w600k-mbf"], &added);
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("no recogniser named `w600k-mbf`"));
 }

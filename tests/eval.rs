@@ -28,6 +28,7 @@ fn high_mode_moves_faces_away_for_every_held_out_judge() {
         visibility_photos: Vec::new(),
         cache: cache.path().to_path_buf(),
         seed: 0,
+        added: None,
     };
     let report = run(&opts, |line| eprintln!("{line}")).unwrap();
     assert_eq!(report.protected_identities, 4);

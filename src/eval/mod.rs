@@ -80,6 +80,10 @@ pub struct EvalOptions {
     /// Where cloaked photos and clean embeddings are cached between runs.
     pub cache: PathBuf,
     pub seed: u64,
+    /// A folder of recognisers added as a user adds them (`facecloak models add`): every
+    /// variant is then run in the configuration "with a user's recogniser", named
+    /// `<variant>+<added>`, with them among its surrogates.
+    pub added: Option<PathBuf>,
 }
 
 /// Visibility of one variant over the protected photos (faces' SSIMULACRA2 and SSIM).
@@ -108,6 +112,11 @@ pub struct JudgeResult {
     pub protection: Protection,
     /// Share of probes a clean photo still finds in galleries of N faces (extrapolated).
     pub at_scale: Vec<AtScale>,
+    /// The median false-accept rate of the probes' best own score: the share of strangers the
+    /// judge's impostor tail puts above it (how far past the measured pairs the extrapolation
+    /// reaches: about 1/pairs is the last measured).
+    #[serde(default)]
+    pub best_own_far: Option<f64>,
 }
 
 /// One variant at one size: its visibility and every judge's verdicts (read back from a saved
@@ -279,6 +288,9 @@ fn judge_all(
                     .as_ref()
                     .map(|t| scale::at_scale(t, &protection.best_own))
                     .unwrap_or_default(),
+                best_own_far: tails[j]
+                    .as_ref()
+                    .and_then(|t| scale::median_survival(t, &protection.best_own)),
                 protection,
             }
         })
@@ -320,8 +332,29 @@ fn flatten_err(e: &crate::Error) -> crate::Error {
 /// Runs the evaluation. `progress` receives one line per stage.
 pub fn run(opts: &EvalOptions, progress: impl Fn(&str) + Sync) -> Result<EvalReport> {
     let started = Instant::now();
-    let store = ModelStore::locate(None)?;
+    let mut store = ModelStore::locate(None)?;
+    let clean_cache = opts.cache.clone();
     std::fs::create_dir_all(&opts.cache).map_err(dataset::io_err(&opts.cache))?;
+    let added = opts
+        .added
+        .as_deref()
+        .map(crate::user_models::installed)
+        .unwrap_or_default();
+    let with_added;
+    let opts = if let (Some(dir), false) = (&opts.added, added.is_empty()) {
+        store = store.with_added(dir);
+        with_added = with_added_recognisers(opts, &store, &added);
+        std::fs::create_dir_all(&with_added.cache).map_err(dataset::io_err(&with_added.cache))?;
+        &with_added
+    } else {
+        opts
+    };
+    // An added recogniser that is one of the judges makes that judge white-box.
+    let stand_ins = added
+        .iter()
+        .filter_map(|m| m.same_as_judge())
+        .filter_map(crate::models::recogniser_index)
+        .fold(0u32, |m, j| m | 1 << j);
     let (files, half_identities) = dataset::scan(opts)?;
     let originals = dataset::load(&files);
     let protected_photos = originals.iter().filter(|p| p.protected).count();
@@ -341,7 +374,7 @@ pub fn run(opts: &EvalOptions, progress: impl Fn(&str) + Sync) -> Result<EvalRep
         let clean = embed::embed_cached(
             &store,
             &refs,
-            &opts.cache.join(format!(
+            &clean_cache.join(format!(
                 "clean-v{ENGINE_VERSION}-{:08x}-x{up}.json",
                 recogniser_key()
             )),
@@ -374,7 +407,7 @@ pub fn run(opts: &EvalOptions, progress: impl Fn(&str) + Sync) -> Result<EvalRep
             ),
         ));
         for (variant, held_out) in runs(opts) {
-            let result = run_variant(&store, &scene, &variant, held_out, opts)?;
+            let result = run_variant(&store, &scene, &variant, held_out, stand_ins, opts)?;
             progress(&format!(
                 "×{up} {}{}: face SSIMULACRA2 at feed size median {:.1}, p10 {:.1}; {:.2} s/face",
                 variant.name,
@@ -430,6 +463,7 @@ fn run_variant(
     scene: &Scene,
     variant: &Variant,
     held_out: Option<&'static str>,
+    stand_ins: u32,
     opts: &EvalOptions,
 ) -> Result<VariantResult> {
     let cloaked = cloaks::cloak_all(store, &scene.photos, &scene.prot, &variant.params, opts)?;
@@ -447,14 +481,14 @@ fn run_variant(
             &scene.clean,
             &own,
             purifier,
-            variant.params.surrogates,
+            variant.params.surrogates | stand_ins,
             &scene.tail,
         ));
     }
     Ok(VariantResult {
         variant: variant.name.clone(),
         held_out,
-        surrogates: names_of(variant.params.surrogates),
+        surrogates: names_of(store, variant.params.surrogates),
         upscale: scene.up,
         visibility: cloaks::visibility(&cloaked),
         protection,
@@ -482,10 +516,42 @@ fn runs(opts: &EvalOptions) -> Vec<(Variant, Option<&'static str>)> {
     out
 }
 
-/// The names of the recognisers in a mask over [`RECOGNISERS`].
-fn names_of(mask: u32) -> Vec<&'static str> {
-    RECOGNISERS
-        .iter()
+/// The configuration "with a user's recogniser": every variant with the added recognisers among
+/// its surrogates, under its name joined to theirs; its cloaks cached apart, by the added files'
+/// checksums, since the parameters alone do not say which recognisers those are.
+fn with_added_recognisers(
+    opts: &EvalOptions,
+    store: &ModelStore,
+    added: &[crate::user_models::AddedModel],
+) -> EvalOptions {
+    let names: Vec<&str> = added.iter().map(|m| m.name.as_str()).collect();
+    let sums: Vec<&str> = added.iter().map(|m| m.sha256.as_str()).collect();
+    EvalOptions {
+        variants: opts
+            .variants
+            .iter()
+            .map(|v| {
+                let mut params = v.params;
+                params.surrogates |= store.added_mask();
+                Variant {
+                    name: format!("{}+{}", v.name, names.join("+")),
+                    params,
+                }
+            })
+            .collect(),
+        cache: opts.cache.join(format!(
+            "added-{:016x}",
+            content_hash(sums.join(",").as_bytes())
+        )),
+        ..opts.clone()
+    }
+}
+
+/// The names of the recognisers in a mask over the store's recognisers.
+fn names_of(store: &ModelStore, mask: u32) -> Vec<&'static str> {
+    store
+        .recognisers()
+        .into_iter()
         .enumerate()
         .filter(|(i, _)| mask & (1 << i) != 0)
         .map(|(_, r)| r.name)
@@ -621,6 +687,25 @@ pub fn at_scale_of<'a>(
     purifier: Purifier,
 ) -> Option<&'a [AtScale]> {
     judge_row(r, variant, upscale, judge, purifier).map(|j| j.at_scale.as_slice())
+}
+
+/// The at-scale figure published beside a variant's worst held-out cell: among the judges it
+/// held out, the one that still finds most people within the first 50 of the largest gallery
+/// (unpurified): its name, the share it does *not* find, and its median false-accept rate of
+/// the probes' best own score.
+pub fn scale_headline(
+    r: &EvalReport,
+    variant: &str,
+    upscale: u32,
+) -> Option<(&'static str, f64, Option<f64>)> {
+    held_out_cells(r, variant, upscale, Purifier::None)
+        .into_iter()
+        .filter_map(|(judge, _)| {
+            let row = judge_row(r, variant, upscale, judge, Purifier::None)?;
+            let last = row.at_scale.last()?;
+            Some((judge, 1.0 - last.found_top50, row.best_own_far))
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))
 }
 
 /// Every held-out cell of a variant at one enlargement and purifier: for each recogniser that

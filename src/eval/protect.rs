@@ -23,6 +23,12 @@ pub struct Protection {
     pub own_distance: f64,
     /// Gallery photos of protected people in which no face was found at all.
     pub faces_lost: usize,
+    /// With a *cloaked* photo of the person as the probe (the investigator searches with one of
+    /// the photos they found): the share of such probes whose nearest gallery face is not one of
+    /// the person's other cloaked photos. Low means the cloaked photos find each other. (`None`
+    /// in reports from before it was measured.)
+    #[serde(default)]
+    pub cloaked_probe_rank1: Option<f64>,
     /// Each probe's similarity to the nearest of its own gallery photos (−1 with none).
     #[serde(skip)]
     pub best_own: Vec<f32>,
@@ -77,6 +83,7 @@ pub fn measure(
         dist += 1.0 - f64::from(best);
     }
     let n = probes.max(1) as f64;
+    let cloaked_probe_rank1 = Some(cloaked_probes(judge, identity, protected, clean, own));
     Protection {
         probes,
         rank1: rank1 as f64 / n,
@@ -84,6 +91,41 @@ pub fn measure(
         verification: matches as f64 / pairs.max(1) as f64,
         own_distance: dist / n,
         faces_lost: own.values().filter(|e| e.is_none()).count(),
+        cloaked_probe_rank1,
         best_own,
     }
+}
+
+/// Each protected person's cloaked photos in turn as the probe, against the same gallery less
+/// that photo: the share whose nearest face is someone else's.
+fn cloaked_probes(
+    judge: usize,
+    identity: &[usize],
+    protected: &[bool],
+    clean: &[Embeddings],
+    own: &HashMap<usize, Embeddings>,
+) -> f64 {
+    let (mut probes, mut missed) = (0usize, 0usize);
+    for p in (0..identity.len()).filter(|&p| protected[p]) {
+        let Some(probe) = own.get(&p).and_then(|e| e.as_ref()) else {
+            continue;
+        };
+        let best = (0..identity.len())
+            .filter(|&g| g != p)
+            .filter_map(|g| {
+                let same = identity[g] == identity[p];
+                let e = if same {
+                    own.get(&g).and_then(|e| e.as_ref())
+                } else {
+                    clean[g].as_ref()
+                };
+                e.map(|e| (cosine(&probe[judge], &e[judge]), same))
+            })
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        probes += 1;
+        if best.is_none_or(|b| !b.1) {
+            missed += 1;
+        }
+    }
+    missed as f64 / probes.max(1) as f64
 }

@@ -2,7 +2,10 @@
 
 use std::fmt::Write;
 
-use super::{EvalReport, GALLERY_SIZES, Purifier, at_scale_of, held_out_cells, worst_and_median};
+use super::{
+    EvalReport, GALLERY_SIZES, Purifier, at_scale_of, held_out_cells, scale_headline,
+    worst_and_median,
+};
 use crate::models::RECOGNISERS;
 use crate::models::Role;
 
@@ -108,7 +111,7 @@ fn photos_section(r: &EvalReport) -> String {
 /// Every judge's verdict on every variant (with leave-one-out, each run's held-out judge).
 fn protection_section(r: &EvalReport, purifiers: &[Purifier]) -> String {
     let mut s = String::new();
-    s += "\n### Protection: rank-1 (top-5) protected\n\nA person is protected when a clean photo's nearest gallery face is someone else. Held-out judges never take part in making a cloak.\n\n";
+    s += "\n### Protection: rank-1 (top-5) protected\n\nA person is protected when a clean photo's nearest gallery face is someone else. Held-out judges never take part in making a cloak. *Cloaked probe*: the share of a person's cloaked photos whose nearest gallery face is not another of their cloaked photos (the investigator searching with a photo they found; low means the cloaks find each other; for `unprotected`, clean photos finding each other).\n\n";
     let hold_out = r.results.iter().any(|v| v.held_out.is_some());
     if hold_out {
         s += "Each variant was cloaked once per recogniser, optimised with its other surrogates and judged by the one left out; surrogates' own (white-box) rows are in `report.json`.\n\n";
@@ -117,21 +120,25 @@ fn protection_section(r: &EvalReport, purifiers: &[Purifier]) -> String {
     for p in purifiers {
         let _ = write!(s, " {} |", p.name());
     }
-    s += " still verified | own distance |\n|---|---|---|---|---|";
-    s += &"---|".repeat(purifiers.len() + 2);
+    s += " still verified | own distance | cloaked probe |\n|---|---|---|---|---|";
+    s += &"---|".repeat(purifiers.len() + 3);
     s += "\n";
     for (up, rows) in &r.unprotected {
         for j in rows {
             let _ = writeln!(
                 s,
-                "| unprotected | | ×{up} | {} | {} | {} ({}) |{} {} | {:.3} |",
+                "| unprotected | | ×{up} | {} | {} | {} ({}) |{} {} | {:.3} | {} |",
                 j.judge,
                 role(Role::Judge),
                 pct(j.protection.rank1),
                 pct(j.protection.top5),
                 " |".repeat(purifiers.len().saturating_sub(1)),
                 pct(j.protection.verification),
-                j.protection.own_distance
+                j.protection.own_distance,
+                j.protection
+                    .cloaked_probe_rank1
+                    .map(pct)
+                    .unwrap_or_default()
             );
         }
     }
@@ -171,9 +178,14 @@ fn protection_section(r: &EvalReport, purifiers: &[Purifier]) -> String {
             let first = rows[0];
             let _ = writeln!(
                 s,
-                " {} | {:.3} |",
+                " {} | {:.3} | {} |",
                 pct(first.protection.verification),
-                first.protection.own_distance
+                first.protection.own_distance,
+                first
+                    .protection
+                    .cloaked_probe_rank1
+                    .map(pct)
+                    .unwrap_or_default()
             );
         }
     }
@@ -183,12 +195,12 @@ fn protection_section(r: &EvalReport, purifiers: &[Purifier]) -> String {
 /// The figure published for each variant: its worst held-out cell, with the median.
 fn published_section(r: &EvalReport, purifiers: &[Purifier]) -> String {
     let mut s = String::new();
-    s += "\n### Published figures: worst (median) held-out cell, rank-1 protected\n\n| variant | size |";
+    s += "\n### Published figures: worst (median) held-out cell, rank-1 protected\n\nBeside them, at a scraper's scale (extrapolated, unpurified): the share of people *not* found within the first 50 of 3·10¹⁰ faces by the held-out judge that finds most, and the median false-accept rate of their best own score under that judge (how far past the measured pairs the extrapolation reaches).\n\n| variant | size |";
     for p in purifiers {
         let _ = write!(s, " {} |", p.name());
     }
-    s += "\n|---|---|";
-    s += &"---|".repeat(purifiers.len());
+    s += " not found in 50 of 3·10¹⁰ | judge | FAR of best own |\n|---|---|";
+    s += &"---|".repeat(purifiers.len() + 3);
     s += "\n";
     let mut seen = Vec::new();
     for v in &r.results {
@@ -204,6 +216,13 @@ fn published_section(r: &EvalReport, purifiers: &[Purifier]) -> String {
                 }
                 None => s += " |",
             }
+        }
+        match scale_headline(r, &v.variant, v.upscale) {
+            Some((judge, not_found, far)) => {
+                let far = far.map_or_else(String::new, |f| format!("{f:.1e}"));
+                let _ = write!(s, " {} | {judge} | {far} |", pct(not_found));
+            }
+            None => s += " | | |",
         }
         s += "\n";
     }
@@ -224,7 +243,7 @@ fn unique<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
 fn role(r: Role) -> &'static str {
     match r {
         Role::Judge => "**held out**",
-        Role::Surrogate => "surrogate",
+        Role::Surrogate | Role::Added => "surrogate",
         _ => "",
     }
 }

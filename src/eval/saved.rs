@@ -14,6 +14,8 @@ pub(super) struct JudgeResult {
     #[serde(flatten)]
     protection: Protection,
     at_scale: Vec<AtScale>,
+    #[serde(default)]
+    best_own_far: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -32,6 +34,22 @@ fn name(name: &str) -> Result<&'static str, String> {
         .find(|r| r.name == name)
         .map(|r| r.name)
         .ok_or_else(|| format!("unknown recogniser `{name}`"))
+}
+
+/// A surrogate's name: a shipped recogniser's, or that of one a user added for the run (which
+/// no table here holds), kept once per distinct name for the life of the process.
+fn surrogate_name(name: &str) -> &'static str {
+    static ADDED: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    if let Some(r) = RECOGNISERS.iter().find(|r| r.name == name) {
+        return r.name;
+    }
+    let mut added = ADDED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(n) = added.iter().find(|n| **n == name) {
+        return n;
+    }
+    let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
+    added.push(leaked);
+    leaked
 }
 
 // By hand rather than derived: a derived impl of a struct with `&'static str` fields only reads
@@ -62,6 +80,7 @@ impl TryFrom<JudgeResult> for super::JudgeResult {
             purifier: r.purifier,
             protection: r.protection,
             at_scale: r.at_scale,
+            best_own_far: r.best_own_far,
         })
     }
 }
@@ -73,11 +92,7 @@ impl TryFrom<VariantResult> for super::VariantResult {
         Ok(Self {
             variant: r.variant,
             held_out: r.held_out.as_deref().map(name).transpose()?,
-            surrogates: r
-                .surrogates
-                .iter()
-                .map(|s| name(s))
-                .collect::<Result<_, _>>()?,
+            surrogates: r.surrogates.iter().map(|s| surrogate_name(s)).collect(),
             upscale: r.upscale,
             visibility: r.visibility,
             protection: r.protection,

@@ -112,6 +112,16 @@ pub fn at_scale(tail: &Tail, best_own: &[f32]) -> Vec<AtScale> {
         .collect()
 }
 
+/// The median over probes of P(an impostor scores above the probe's best own score).
+pub fn median_survival(tail: &Tail, best_own: &[f32]) -> Option<f64> {
+    let mut far: Vec<f64> = best_own
+        .iter()
+        .map(|&s| tail.survival(f64::from(s)))
+        .collect();
+    far.sort_by(f64::total_cmp);
+    far.get(far.len() / 2).copied()
+}
+
 /// P(X ≤ k) for X Poisson with mean `lambda`, summed in logs so large means do not overflow.
 fn poisson_cdf(k: u32, lambda: f64) -> f64 {
     if lambda <= 0.0 {

@@ -18,6 +18,8 @@ pub const TARGET: &str = "target";
 pub type Shapes = HashMap<String, Vec<i64>>;
 
 struct Builder<'a> {
+    /// What every name this builder adds starts with: one the model does not use.
+    prefix: String,
     consts: &'a HashMap<String, TensorProto>,
     shapes: &'a Shapes,
     nodes: Vec<NodeProto>,
@@ -28,7 +30,7 @@ struct Builder<'a> {
 impl Builder<'_> {
     fn fresh(&mut self, hint: &str) -> String {
         self.count += 1;
-        format!("grad/{hint}_{}", self.count)
+        format!("{}/{hint}_{}", self.prefix, self.count)
     }
 
     fn floats(&mut self, dims: &[i64], values: Vec<f32>, hint: &str) -> String {
@@ -103,6 +105,7 @@ pub fn gradient_model(model: &ModelProto, shapes: &Shapes) -> Result<ModelProto,
         .and_then(|s| s.get(1))
         .ok_or("the embedding's size was not measured")?;
     let mut b = Builder {
+        prefix: super::wrap::free_prefix(g, "grad"),
         consts: &consts,
         shapes,
         nodes: Vec::new(),
@@ -146,8 +149,9 @@ pub fn gradient_model(model: &ModelProto, shapes: &Shapes) -> Result<ModelProto,
     let nent = b.node("Mul", &[&ne, &nt], "nent", vec![]);
     let cos = b.node("Div", &[&et, &nent], "cos", vec![]);
     let flat = b.ints(&[-1]);
-    b.nodes
-        .push(NodeProto::new("Reshape", &[&cos, &flat], &["loss"], vec![]));
+    let mut loss = NodeProto::new("Reshape", &[&cos, &flat], &["loss"], vec![]);
+    loss.name = b.fresh("loss");
+    b.nodes.push(loss);
     let term1 = b.node("Div", &[TARGET, &nent], "t_over", vec![]);
     let ne2 = b.node("Mul", &[&ne, &ne], "ne2", vec![]);
     let cos_over = b.node("Div", &[&cos, &ne2], "cos_over", vec![]);
@@ -172,8 +176,9 @@ pub fn gradient_model(model: &ModelProto, shapes: &Shapes) -> Result<ModelProto,
     }
     let dx = accumulate(&mut b, grads.remove(INPUT).unwrap_or_default())
         .ok_or("the embedding does not depend on the image")?;
-    b.nodes
-        .push(NodeProto::new("Identity", &[&dx], &["grad"], vec![]));
+    let mut grad = NodeProto::new("Identity", &[&dx], &["grad"], vec![]);
+    grad.name = b.fresh("grad");
+    b.nodes.push(grad);
 
     let mut nodes = g.node.clone();
     nodes.append(&mut b.nodes);
@@ -544,8 +549,97 @@ fn backward(b: &mut Builder, n: &NodeProto, gy: &str) -> Result<Vec<(String, Str
             let shape = b.node("Shape", &[x], "shape", vec![]);
             one(x, b.node("Expand", &[&scaled, &shape], "dexpand", vec![]))
         }
+        "Resize" => resize(b, n, gy),
         other => Err(format!("no gradient rule for {other} (node `{}`)", n.name)),
     }
+}
+
+/// A linear Resize with constant scales (half-pixel coordinates). ×2 upsampling mixes two
+/// input pixels per axis with weights ¼ and ¾, so its transpose is a stride-2 depthwise
+/// convolution with the kernel [¼ ¾ ¾ ¼] on both axes, the gradient padded by repeating its
+/// edge so border pixels, whose taps the forward pass clamps, get their exact share. Any other
+/// scale is a matrix on each spatial axis, Y = A_h · X · A_wᵀ, so dX = A_hᵀ · dY · A_w.
+fn resize(b: &mut Builder, n: &NodeProto, gy: &str) -> Result<Vec<(String, String)>, String> {
+    let x = n.input[0].as_str();
+    if n.attr_str("mode").as_deref() != Some("linear") {
+        return Err("only a linear Resize is covered".into());
+    }
+    if n.attr_str("coordinate_transformation_mode")
+        .is_some_and(|m| m != "half_pixel")
+    {
+        return Err("only a half-pixel Resize is covered".into());
+    }
+    let scales = n
+        .input
+        .get(2)
+        .filter(|s| !s.is_empty())
+        .ok_or("a Resize given sizes rather than scales is not covered")?;
+    let scales = b
+        .konst(scales, "Resize scales")?
+        .to_f32()
+        .ok_or("Resize scales that are not numbers")?;
+    if scales.len() != 4 || scales[0] != 1.0 || scales[1] != 1.0 {
+        return Err("only a Resize of the two spatial axes is covered".into());
+    }
+    let (xs, ys) = (b.shape(x)?.to_vec(), b.shape(&n.output[0])?.to_vec());
+    if scales[2] == 2.0 && scales[3] == 2.0 {
+        let channels = xs[1];
+        let taps = [0.25f32, 0.75, 0.75, 0.25];
+        let mut kernel = Vec::with_capacity(channels as usize * 16);
+        for _ in 0..channels {
+            for a in taps {
+                kernel.extend(taps.iter().map(|t| a * t));
+            }
+        }
+        let w = b.floats(&[channels, 1, 4, 4], kernel, "dresize_w");
+        let pads = b.ints(&[0, 0, 1, 1, 0, 0, 1, 1]);
+        let padded = b.node(
+            "Pad",
+            &[gy, &pads],
+            "dresize_pad",
+            vec![Attribute::string("mode", "edge")],
+        );
+        let dx = b.node(
+            "Conv",
+            &[&padded, &w],
+            "dresize",
+            vec![
+                Attribute::int("group", channels),
+                Attribute::ints("strides", &[2, 2]),
+                Attribute::ints("kernel_shape", &[4, 4]),
+            ],
+        );
+        return Ok(vec![(x.to_string(), dx)]);
+    }
+    let (ih, iw, oh, ow) = (xs[2], xs[3], ys[2], ys[3]);
+    let a_h = linear_resize_matrix(ih as usize, oh as usize, scales[2]);
+    let a_w = linear_resize_matrix(iw as usize, ow as usize, scales[3]);
+    // A_hᵀ: (ih × oh).
+    let a_ht: Vec<f32> = (0..(ih * oh) as usize)
+        .map(|k| a_h[(k % oh as usize) * ih as usize + k / oh as usize])
+        .collect();
+    let w = b.floats(&[ow, iw], a_w, "resize_w");
+    let ht = b.floats(&[ih, oh], a_ht, "resize_hT");
+    let rows = b.node("MatMul", &[gy, &w], "dresize_w", vec![]);
+    Ok(vec![(
+        x.to_string(),
+        b.node("MatMul", &[&ht, &rows], "dresize", vec![]),
+    )])
+}
+
+/// The (n_out × n_in) matrix, row-major, of ONNX's linear Resize along one axis (half-pixel
+/// coordinates, clamped at the edges).
+fn linear_resize_matrix(n_in: usize, n_out: usize, scale: f32) -> Vec<f32> {
+    let mut m = vec![0.0f32; n_out * n_in];
+    for i in 0..n_out {
+        let x = ((i as f64 + 0.5) / f64::from(scale) - 0.5).clamp(0.0, (n_in - 1) as f64);
+        let x0 = x.floor() as usize;
+        let x1 = (x0 + 1).min(n_in - 1);
+        let w = (x - x0 as f64) as f32;
+        m[i * n_in + x0] += 1.0 - w;
+        m[i * n_in + x1] += w;
+    }
+    m
 }
 
 /// The gradient of a broadcast operand: summed over the axes it was stretched along.

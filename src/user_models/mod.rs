@@ -34,14 +34,24 @@ const MAX_FILE_BYTES: u64 = 1 << 30;
 /// At most this many added recognisers take part (the ensemble's mask has 32 bits).
 pub const MAX_ADDED: usize = 8;
 
-/// Match thresholds measured for recognisers a user is likely to add, by the SHA-256 of the file
-/// as released: the equal-error cosine on `../shared/faces` (517 faces, 89 people), measured by
-/// `examples/calibrate.rs` (models/README.md).
-const KNOWN: &[(&str, &str, f32)] = &[(
-    "9cc6e4a75f0e2bf0b1aed94578f144d15175f357bdc05e815e5c4a02b319eb4f",
-    "InsightFace buffalo_s w600k_mbf.onnx",
-    0.145,
-)];
+/// A recogniser FaceCloak has measured, known by the SHA-256 of its file as released.
+struct Known {
+    sha256: &'static str,
+    what: &'static str,
+    /// The equal-error cosine on `../shared/faces` (517 faces, 89 people), measured by
+    /// `examples/calibrate.rs` (models/README.md).
+    threshold: f32,
+    /// The evaluation-only judge built from the same file, if any: added, it is no longer held
+    /// out of the cloak.
+    judge: Option<&'static str>,
+}
+
+const KNOWN: &[Known] = &[Known {
+    sha256: "9cc6e4a75f0e2bf0b1aed94578f144d15175f357bdc05e815e5c4a02b319eb4f",
+    what: "InsightFace buffalo_s w600k_mbf.onnx",
+    threshold: 0.145,
+    judge: Some("insightface-mbf"),
+}];
 
 /// The match threshold assumed for a recogniser FaceCloak has not measured: ArcFace-trained
 /// recognisers match faces of one person from a cosine of about 0.15–0.3.
@@ -83,6 +93,15 @@ impl AddedModel {
 
     pub fn grad_file(&self) -> String {
         format!("{}.grad.onnx", self.name)
+    }
+
+    /// The evaluation's judge that is this very network, if any (the evaluation then counts it
+    /// white-box, not held out).
+    pub fn same_as_judge(&self) -> Option<&'static str> {
+        KNOWN
+            .iter()
+            .find(|k| k.sha256 == self.sha256)
+            .and_then(|k| k.judge)
     }
 
     /// This recogniser as the rest of FaceCloak sees every recogniser. Interned: the same model
@@ -144,7 +163,8 @@ pub fn add(
         None => default_name(file),
     };
     check_name(file, &name)?;
-    if installed(dir).iter().any(|m| m.name == name) {
+    let present = installed(dir);
+    if present.iter().any(|m| m.name == name) {
         return Err(refuse(
             file,
             format!(
@@ -152,7 +172,7 @@ pub fn add(
             ),
         ));
     }
-    if installed(dir).len() >= MAX_ADDED {
+    if present.len() >= MAX_ADDED {
         return Err(refuse(
             file,
             format!("at most {MAX_ADDED} recognisers can be added"),
@@ -179,7 +199,7 @@ pub fn add(
     }
     let convention = options.convention.unwrap_or(Convention::ARCFACE);
     let forward = wrap::wrap(model, &convention).map_err(|r| refuse(file, r))?;
-    let faces = probe::probe_faces(store)?;
+    let faces = probe::probe_faces();
     let shapes = probe::measure_shapes(store, file, &forward, faces.view())?;
     let gradient = grad::gradient_model(&forward, &shapes).map_err(|r| refuse(file, r))?;
     let embedding_dim = shapes[wrap::EMBEDDING][1] as usize;
@@ -197,10 +217,10 @@ pub fn add(
         let mut g = store.session_from_bytes(file, &gradient)?;
         probe::check_gradient(&mut f, &mut g, file, faces.view())?
     };
-    let known = KNOWN.iter().find(|(sha, _, _)| *sha == sha256);
+    let known = KNOWN.iter().find(|k| k.sha256 == sha256);
     let (match_threshold, threshold_from) = match (options.threshold, known) {
         (Some(t), _) => (t, "given when it was added".to_string()),
-        (None, Some((_, what, t))) => (*t, format!("measured by FaceCloak for {what}")),
+        (None, Some(k)) => (k.threshold, format!("measured by FaceCloak for {}", k.what)),
         (None, None) => (
             ASSUMED_THRESHOLD,
             "assumed (typical of ArcFace-trained recognisers); give --threshold if you know it"

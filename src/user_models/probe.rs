@@ -92,13 +92,20 @@ pub fn measure_shapes(
     }
 }
 
-/// The faces the probe and the gradient check run on: the two aligned decoy crops shipped in
-/// `models/decoys`, so the check sees real faces rather than noise.
-pub fn probe_faces(store: &ModelStore) -> Result<Array4<f32>> {
-    let dir = store.path("decoys");
+/// The faces the probe and the gradient check run on: the two public-domain portraits' aligned
+/// crops (`models/decoys`), built into the program so that real faces, not noise, are at hand
+/// wherever it runs (the app's bundle leaves that folder out).
+const PROBE_FACES: [&[u8]; PROBE_BATCH] = [
+    include_bytes!("../../models/decoys/obama.png"),
+    include_bytes!("../../models/decoys/biden.png"),
+];
+
+pub fn probe_faces() -> Array4<f32> {
     let mut faces = Array4::<f32>::zeros((PROBE_BATCH, 3, FACE_SIZE, FACE_SIZE));
-    for (k, name) in ["obama.png", "biden.png"].iter().enumerate() {
-        let img = crate::io::load_rgb(&dir.join(name))?;
+    for (k, png) in PROBE_FACES.iter().enumerate() {
+        let img = image::load_from_memory(png)
+            .expect("the built-in probe faces are PNG")
+            .to_rgb8();
         for (x, y, p) in img.enumerate_pixels() {
             if (x as usize) < FACE_SIZE && (y as usize) < FACE_SIZE {
                 for c in 0..3 {
@@ -107,7 +114,7 @@ pub fn probe_faces(store: &ModelStore) -> Result<Array4<f32>> {
             }
         }
     }
-    Ok(faces)
+    faces
 }
 
 /// How the built gradient compares with central differences of its own loss.

@@ -7,7 +7,9 @@ use std::collections::{BTreeSet, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::grad::TARGET;
-use super::onnx::{Attribute, ModelProto, NodeProto, OperatorSetId, TensorProto, ValueInfo, dtype};
+use super::onnx::{
+    Attribute, GraphProto, ModelProto, NodeProto, OperatorSetId, TensorProto, ValueInfo, dtype,
+};
 
 pub const INPUT: &str = "image";
 pub const EMBEDDING: &str = "embedding";
@@ -44,6 +46,7 @@ const DIFFERENTIABLE: &[&str] = &[
     "MatMul",
     "Gemm",
     "ReduceMean",
+    "Resize",
 ];
 const SHAPE_ONLY: &[&str] = &["Constant", "Shape", "Gather", "Cast", "Slice", "Size"];
 
@@ -128,6 +131,28 @@ pub fn wrap(mut model: ModelProto, convention: &Convention) -> Result<ModelProto
             t.name
         ));
     }
+    let unknown: BTreeSet<String> = g
+        .node
+        .iter()
+        .filter(|n| {
+            !(n.domain.is_empty() || n.domain == "ai.onnx")
+                || !(DIFFERENTIABLE.contains(&n.op_type.as_str())
+                    || SHAPE_ONLY.contains(&n.op_type.as_str()))
+        })
+        .map(|n| {
+            if n.domain.is_empty() {
+                n.op_type.clone()
+            } else {
+                format!("{}.{}", n.domain, n.op_type)
+            }
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(format!(
+            "it uses ops FaceCloak cannot differentiate: {}",
+            unknown.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
     let weights: HashSet<&str> = g.initializer.iter().map(|t| t.name.as_str()).collect();
     let inputs: Vec<&ValueInfo> = g
         .input
@@ -175,29 +200,9 @@ pub fn wrap(mut model: ModelProto, convention: &Convention) -> Result<ModelProto
         }
     }
 
-    let unknown: BTreeSet<String> = g
-        .node
-        .iter()
-        .filter(|n| {
-            !(n.domain.is_empty() || n.domain == "ai.onnx")
-                || !(DIFFERENTIABLE.contains(&n.op_type.as_str())
-                    || SHAPE_ONLY.contains(&n.op_type.as_str()))
-        })
-        .map(|n| {
-            if n.domain.is_empty() {
-                n.op_type.clone()
-            } else {
-                format!("{}.{}", n.domain, n.op_type)
-            }
-        })
-        .collect();
-    if !unknown.is_empty() {
-        return Err(format!(
-            "it uses ops FaceCloak cannot differentiate: {}",
-            unknown.into_iter().collect::<Vec<_>>().join(", ")
-        ));
-    }
-
+    // The names added here must not meet the model's own (a graph wrapped before, say).
+    let p = free_prefix(g, "normalise");
+    let name = |n: &str| format!("{p}/{n}");
     let mut nodes = Vec::with_capacity(g.node.len() + 4);
     let mut inits = Vec::new();
     // image → [BGR] → ·scale + bias → the model's own input.
@@ -208,14 +213,14 @@ pub fn wrap(mut model: ModelProto, convention: &Convention) -> Result<ModelProto
         for (o, i) in [(0, 2), (1, 1), (2, 0)] {
             w[o * 3 + i] = 1.0;
         }
-        inits.push(TensorProto::floats("normalise/bgr", &[3, 3, 1, 1], w));
+        inits.push(TensorProto::floats(&name("bgr"), &[3, 3, 1, 1], w));
         nodes.push(NodeProto::new(
             "Conv",
-            &[INPUT, "normalise/bgr"],
-            &["normalise/swapped"],
+            &[INPUT, &name("bgr")],
+            &[&name("swapped")],
             vec![Attribute::ints("kernel_shape", &[1, 1])],
         ));
-        x = "normalise/swapped".into();
+        x = name("swapped");
     }
     let scale: Vec<f32> = convention.std.iter().map(|s| 255.0 / s).collect();
     let bias: Vec<f32> = convention
@@ -224,34 +229,35 @@ pub fn wrap(mut model: ModelProto, convention: &Convention) -> Result<ModelProto
         .zip(&convention.std)
         .map(|(m, s)| -m / s)
         .collect();
-    inits.push(TensorProto::floats("normalise/scale", &[1, 3, 1, 1], scale));
-    inits.push(TensorProto::floats("normalise/bias", &[1, 3, 1, 1], bias));
+    inits.push(TensorProto::floats(&name("scale"), &[1, 3, 1, 1], scale));
+    inits.push(TensorProto::floats(&name("bias"), &[1, 3, 1, 1], bias));
     nodes.push(NodeProto::new(
         "Mul",
-        &[&x, "normalise/scale"],
-        &["normalise/scaled"],
+        &[&x, &name("scale")],
+        &[&name("scaled")],
         vec![],
     ));
-    nodes.push(NodeProto::new(
+    let mut add = NodeProto::new(
         "Add",
-        &["normalise/scaled", "normalise/bias"],
+        &[&name("scaled"), &name("bias")],
         &[&old_input],
         vec![],
-    ));
+    );
+    add.name = name("out");
+    nodes.push(add);
     for mut n in std::mem::take(&mut g.node) {
         if n.op_type == "Dropout" {
+            let own = n.name;
             n = NodeProto::new("Identity", &[&n.input[0]], &[&n.output[0]], vec![]);
+            n.name = own;
         } else if opset < 13 {
-            upgrade(&mut n, &mut inits);
+            upgrade(&mut n, &mut inits, &p);
         }
         nodes.push(n);
     }
-    nodes.push(NodeProto::new(
-        "Identity",
-        &[&old_output],
-        &[EMBEDDING],
-        vec![],
-    ));
+    let mut out = NodeProto::new("Identity", &[&old_output], &[EMBEDDING], vec![]);
+    out.name = name("embedding");
+    nodes.push(out);
     g.node = nodes;
     g.initializer.append(&mut inits);
     g.input = vec![ValueInfo::tensor(
@@ -271,7 +277,28 @@ pub fn wrap(mut model: ModelProto, convention: &Convention) -> Result<ModelProto
     Ok(model)
 }
 
-fn rename(g: &mut super::onnx::GraphProto, from: &str, to: &str) {
+/// `stem`, or `stem1`, `stem2`, … : the first that no node, tensor or weight of `g` starts with.
+pub fn free_prefix(g: &GraphProto, stem: &str) -> String {
+    let taken = |p: &str| {
+        g.node
+            .iter()
+            .flat_map(|n| std::iter::once(&n.name).chain(&n.input).chain(&n.output))
+            .chain(g.initializer.iter().map(|t| &t.name))
+            .any(|n| n.starts_with(p))
+    };
+    (0..)
+        .map(|k| {
+            if k == 0 {
+                stem.to_string()
+            } else {
+                format!("{stem}{k}")
+            }
+        })
+        .find(|p| !taken(&format!("{p}/")))
+        .expect("some prefix is free")
+}
+
+fn rename(g: &mut GraphProto, from: &str, to: &str) {
     let names = g
         .node
         .iter_mut()
@@ -284,13 +311,13 @@ fn rename(g: &mut super::onnx::GraphProto, from: &str, to: &str) {
 
 /// Squeeze, Unsqueeze and ReduceSum took their axes as an attribute before opset 13 and as an
 /// input since: the attribute becomes a constant input.
-fn upgrade(n: &mut NodeProto, inits: &mut Vec<TensorProto>) {
+fn upgrade(n: &mut NodeProto, inits: &mut Vec<TensorProto>, prefix: &str) {
     if !matches!(n.op_type.as_str(), "Squeeze" | "Unsqueeze" | "ReduceSum") {
         return;
     }
     if let Some(pos) = n.attribute.iter().position(|a| a.name == "axes") {
         let axes = n.attribute.remove(pos).ints;
-        let name = format!("upgrade/{}_axes", n.output[0]);
+        let name = format!("{prefix}/{}_axes", n.output[0]);
         inits.push(TensorProto::ints(&name, &[axes.len() as i64], axes));
         n.input.push(name);
     }

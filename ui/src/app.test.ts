@@ -43,7 +43,7 @@ beforeEach(() => {
       calls.push({ cmd, args });
       switch (cmd) {
         case "state":
-          return { settings: { mode: "mid", out_dir: null, keep_metadata: false, keep_heif: false, window: [1000, 720] }, notice: "settings were damaged", items: [current], running: false, modes };
+          return { settings: { mode: "mid", out_dir: null, keep_metadata: false, keep_heif: false, window: [1000, 720] }, notice: "settings were damaged", items: [current], running: false, modes, recognisers: [] };
         case "start": {
           const channel = (args as { onEvent: { onmessage: (i: Item) => void } }).onEvent;
           channel.onmessage({ ...photo, status: "working" });

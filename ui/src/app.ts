@@ -10,7 +10,7 @@ import { type Item, finished, progressText, statusText, visibleRange } from "./f
 import { $, call, notify } from "./ipc";
 import { pickFaces } from "./picker";
 import type { Added, StateView, Summary } from "./bindings";
-import { bindSettings, showModes, showSettings } from "./settings";
+import { bindSettings, showModes, showRecognisers, showSettings } from "./settings";
 
 
 /** Height of a row in CSS pixels (style.css gives rows this height). */
@@ -40,6 +40,7 @@ export class App {
     if (!s) return;
     showModes(s.modes);
     showSettings(s.settings);
+    showRecognisers(s.recognisers);
     if (s.notice) notify(s.notice);
     s.items.forEach((i) => this.items.set(i.id, i));
     this.running = s.running;

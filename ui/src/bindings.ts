@@ -29,6 +29,21 @@ line: string,
  */
 local_check: string | null, };
 
+export type AddedModel = { name: string, 
+/**
+ * The file the user added, by name, and its SHA-256.
+ */
+source: string, sha256: string, 
+/**
+ * How it wants its input, in words (`RGB, (x − 127.5) / 127.5`).
+ */
+input: string, embedding_dim: number, match_threshold: number, 
+/**
+ * Where the threshold comes from: measured by FaceCloak for this file, given by the user,
+ * or assumed.
+ */
+threshold_from: string, };
+
 export type Status = "waiting" | "working" | "done" | "not_protected" | "skipped" | "failed";
 
 export type Item = { id: number, name: string, path: string, 
@@ -84,7 +99,11 @@ keep_heif: boolean, window: [number, number], };
 
 export type ModeView = { name: Mode, summary: string, default: boolean, };
 
-export type StateView = { settings: Settings, notice: string | null, items: Array<Item>, running: boolean, modes: Array<ModeView>, };
+export type StateView = { settings: Settings, notice: string | null, items: Array<Item>, running: boolean, modes: Array<ModeView>, 
+/**
+ * The recognisers the user added, which every cloak is also made against.
+ */
+recognisers: Array<AddedModel>, };
 
 export type PickerFace = { number: number, bbox: [number, number, number, number], on: boolean, 
 /**

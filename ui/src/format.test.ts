@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type PickerFace, type Item, boxStyle, currentText, duration, faceLabel, faceWords, finished, outputText, pickerSummary, progressText, recloakNote, statusText, visibleRange } from "./format";
+import { type PickerFace, type Item, boxStyle, currentText, duration, faceLabel, faceWords, finished, outputText, pickerSummary, progressText, recloakNote, recogniserText, statusText, visibleRange } from "./format";
 
 const item = (id: number, status: Item["status"], extra: Partial<Item> = {}): Item => ({
   id,
@@ -104,5 +104,14 @@ describe("the views' words", () => {
     expect(visibleRange(56 * 1995, 560, 56, 2000)).toEqual([1987, 2000]);
     expect(visibleRange(0, 560, 56, 3)).toEqual([0, 3]);
     expect(visibleRange(0, 560, 56, 0)).toEqual([0, 0]);
+  });
+});
+
+describe("recogniserText", () => {
+  it("says what an added recogniser gives and takes, and where its threshold comes from", () => {
+    const m = { source: "w600k_mbf.onnx", embedding_dim: 512, input: "RGB, (x − 127.5) / 127.5", match_threshold: 0.145, threshold_from: "measured by FaceCloak for InsightFace buffalo_s w600k_mbf.onnx" };
+    expect(recogniserText(m)).toBe(
+      "from w600k_mbf.onnx, 512-d, input RGB, (x − 127.5) / 127.5; matches at 0.145 (measured by FaceCloak for InsightFace buffalo_s w600k_mbf.onnx)",
+    );
   });
 });

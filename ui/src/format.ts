@@ -119,3 +119,8 @@ export function visibleRange(scrollTop: number, viewHeight: number, rowHeight: n
   const last = Math.min(count, Math.ceil((scrollTop + viewHeight) / rowHeight) + overscan);
   return [Math.min(first, last), last];
 }
+
+/** One added recogniser in words: what it gives, what it takes, where its threshold is from. */
+export function recogniserText(m: { source: string; embedding_dim: number; input: string; match_threshold: number; threshold_from: string }): string {
+  return `from ${m.source}, ${m.embedding_dim}-d, input ${m.input}; matches at ${m.match_threshold.toFixed(3)} (${m.threshold_from})`;
+}

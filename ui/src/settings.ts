@@ -2,10 +2,10 @@
 // saved by the app at once.
 
 import { $, call, openPanel } from "./ipc";
-import type { ModeView, Settings } from "./bindings";
-import { currentText, outputText } from "./format";
+import type { AddedModel, ModeView, Settings } from "./bindings";
+import { currentText, outputText, recogniserText } from "./format";
 
-export type { ModeView, Settings };
+export type { AddedModel, ModeView, Settings };
 
 
 
@@ -24,6 +24,30 @@ export function showModes(modes: ModeView[]): void {
       return label;
     }),
   );
+}
+
+/** The recognisers the user added, each with a Remove button. */
+export function showRecognisers(list: AddedModel[]): void {
+  const items = list.map((m) => {
+    const li = document.createElement("li");
+    const name = document.createElement("b");
+    name.textContent = m.name;
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "remove-recogniser";
+    remove.textContent = "Remove";
+    remove.addEventListener("click", () =>
+      call<AddedModel[]>("remove_recogniser", { name: m.name }).then((l) => l && showRecognisers(l)),
+    );
+    li.append(name, ` — ${recogniserText(m)} `, remove);
+    return li;
+  });
+  if (items.length === 0) {
+    const li = document.createElement("li");
+    li.textContent = "None: cloaks are made against the recognisers FaceCloak ships.";
+    items.push(li);
+  }
+  $("recogniser-list").replaceChildren(...items);
 }
 
 export function showSettings(s: Settings): void {
@@ -47,4 +71,13 @@ export function bindSettings(): void {
   $("reset-output").addEventListener("click", () => call<Settings>("reset_output").then(apply));
   $("open-output").addEventListener("click", () => call("open_output", { id: null }));
   $("open-settings").addEventListener("click", () => openPanel("settings"));
+  const add = $<HTMLButtonElement>("add-recogniser");
+  add.addEventListener("click", async () => {
+    add.disabled = true;
+    $("recogniser-status").textContent = "Checking the file and building its gradient…";
+    const list = await call<AddedModel[]>("add_recogniser");
+    $("recogniser-status").textContent = "";
+    add.disabled = false;
+    if (list) showRecognisers(list);
+  });
 }

@@ -49,6 +49,11 @@ pub struct EvalArgs {
     photos: Option<usize>,
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// A folder of recognisers added as a user adds them (FACECLOAK_USER_MODELS=DIR facecloak
+    /// models add FILE): every variant is run "with a user's recogniser", named
+    /// <variant>+<name>, with them among its surrogates.
+    #[arg(long, value_name = "DIR")]
+    added: Option<PathBuf>,
     /// Evaluate nothing: write one report from the report.json of earlier runs over the same
     /// photos (say, a --hold-out run of one mode and a plain run of the others); repeatable.
     #[arg(long = "from", value_name = "REPORT_JSON")]
@@ -148,6 +153,7 @@ pub fn run(args: EvalArgs) -> facecloak::Result<ExitCode> {
         visibility_photos,
         cache,
         seed: args.seed,
+        added: args.added,
     };
     let report = facecloak::eval::run(&opts, |line| eprintln!("{line}"))?;
     write(&report, &args.out)

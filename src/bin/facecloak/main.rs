@@ -70,6 +70,10 @@ enum Command {
         /// Faces cloaked per mode and per thread count.
         #[arg(long, default_value_t = 4)]
         faces: usize,
+        /// A folder of recognisers added as `facecloak models add` adds them (the default
+        /// folder, or FACECLOAK_USER_MODELS): they take part, as in a cloak.
+        #[arg(long, value_name = "DIR")]
+        added: Option<PathBuf>,
     },
 }
 
@@ -90,9 +94,10 @@ fn main() -> ExitCode {
             photo,
             modes,
             faces,
+            added,
         } => {
             let photo = photo.unwrap_or_else(facecloak::bench::default_photo);
-            facecloak::bench::run(&photo, &modes, faces).and_then(|report| {
+            facecloak::bench::run(&photo, &modes, faces, added.as_deref()).and_then(|report| {
                 println!("{}", serde_json::to_string_pretty(&report)?);
                 Ok(ExitCode::SUCCESS)
             })

@@ -89,6 +89,11 @@ pub fn run(args: ModelsArgs) -> facecloak::Result<ExitCode> {
                 "match threshold {:.3}: {}",
                 added.match_threshold, added.threshold_from
             );
+            if threshold.is_none() && added.threshold_from.starts_with("assumed") {
+                println!(
+                    "  (if you know its threshold, remove it and add it again with --threshold)"
+                );
+            }
             println!(
                 "gradient checked against finite differences: error {:.4} along it, {:.3} of \
                  the expected size along random directions",
