@@ -142,17 +142,32 @@ def open_compare(w, name):
 
 
 def choose_file(title, path):
-    """Picks `path` in the system's file dialog titled `title` as a person would: typing a path
-    that starts with / opens GTK's location bar; Enter chooses it."""
-    found = lambda: subprocess.run(["xdotool", "search", "--name", f"^{title}$"], capture_output=True,
-                                   text=True).stdout.split()
+    """Picks `path` in the system's file dialog titled `title` as a person would: Ctrl+L opens
+    GTK's location bar (typing a leading / opens it too, but the next key can be lost while it
+    appears), the path is typed, Enter chooses it."""
+    # Only mapped windows: a closed dialog may stay behind, hidden.
+    found = lambda: subprocess.run(["xdotool", "search", "--onlyvisible", "--name", f"^{title}$"],
+                                   capture_output=True, text=True).stdout.split()
     win = wait_for(f"the '{title}' dialog", found, 30)[-1]
-    subprocess.run(["xdotool", "windowfocus", "--sync", win], check=True)
-    time.sleep(0.5)
-    subprocess.run(["xdotool", "type", "--delay", "20", path], check=True)
-    time.sleep(0.5)
-    subprocess.run(["xdotool", "key", "Return"], check=True)
-    wait_for(f"the '{title}' dialog to close", lambda: not found(), 30)
+    # On a loaded machine a key can arrive before the location bar is there: a person who sees
+    # the dialog still open types the path again.
+    for _ in range(3):
+        subprocess.run(["xdotool", "windowfocus", "--sync", win], check=True)
+        time.sleep(0.5)
+        subprocess.run(["xdotool", "key", "ctrl+l"], check=True)
+        time.sleep(1)
+        subprocess.run(["xdotool", "key", "ctrl+a"], check=True)
+        subprocess.run(["xdotool", "type", "--delay", "20", path], check=True)
+        time.sleep(0.5)
+        # The first Enter may only take the location bar's completion; a person presses it again.
+        for _ in range(3):
+            subprocess.run(["xdotool", "key", "Return"], check=True)
+            try:
+                wait_for(f"the '{title}' dialog to close", lambda: not found(), 5)
+                return
+            except AssertionError:
+                pass
+    raise AssertionError(f"the '{title}' dialog did not take {path}")
 
 
 def released_w600k_mbf():

@@ -81,13 +81,16 @@ pub async fn add_recogniser(app: AppHandle) -> Result<Vec<AddedModel>, String> {
     if state.running.load(Ordering::SeqCst) {
         return Err(BUSY.into());
     }
-    let Some(picked) = app
+    let mut dialog = app
         .dialog()
         .file()
         .set_title("Add a recogniser")
-        .add_filter("ONNX face recognisers", &["onnx"])
-        .blocking_pick_file()
-    else {
+        .add_filter("ONNX face recognisers", &["onnx"]);
+    // Such files arrive as downloads; the dialog opens there rather than on recent files.
+    if let Some(dir) = dirs::download_dir().or_else(dirs::home_dir) {
+        dialog = dialog.set_directory(dir);
+    }
+    let Some(picked) = dialog.blocking_pick_file() else {
         return Ok(added_recognisers());
     };
     let file = picked.into_path().map_err(|e| e.to_string())?;
