@@ -57,6 +57,7 @@ mod memory;
 mod metadata;
 mod models;
 mod naming;
+mod outlook;
 mod output;
 mod pathname;
 mod planes;

@@ -87,11 +87,19 @@ fn mid_mode_moves_every_face_within_its_visibility_floor() {
                 check.similarity
             );
         }
+        // The words answer the user's question from the evaluation's shares for this mode,
+        // then give the face's own local check.
+        let measured = Mode::Mid.measured(false).unwrap();
+        let found = format!(
+            "it did for {:.0} % of people",
+            100.0 * (1.0 - measured.worst)
+        );
         assert!(
-            face.protection.contains("local models"),
+            face.protection.contains(&found) && face.protection.ends_with("local models"),
             "{}",
             face.protection
         );
+        assert!(face.verdict.contains("small gallery"), "{}", face.verdict);
         // …and the face stays at its visibility floor at feed size.
         assert!(
             face.quality.display >= floor - 0.5,

@@ -128,7 +128,7 @@ fn an_added_recogniser_changes_the_cloak_and_joins_the_local_check() {
     added(dir.path());
     let out = tempfile::tempdir().unwrap();
     let stop = AtomicBool::new(false);
-    let mut outputs = Vec::new();
+    let (mut outputs, mut words) = (Vec::new(), Vec::new());
     for (k, with) in [None, Some(dir.path())].into_iter().enumerate() {
         let engine = Engine::new(None, with).unwrap();
         let options = Options {
@@ -142,11 +142,14 @@ fn an_added_recogniser_changes_the_cloak_and_joins_the_local_check() {
         let names: Vec<&str> = face.local_check.iter().map(|c| c.model).collect();
         assert_eq!(names.contains(&"w600k-mbf"), with.is_some(), "{names:?}");
         outputs.push(std::fs::read(&report.done[0].output).unwrap());
+        words.push(face.protection.clone());
     }
     assert_ne!(
         outputs[0], outputs[1],
         "the added recogniser changed nothing"
     );
+    // With a recogniser added, the face's words give the figures measured with one.
+    assert_ne!(words[0], words[1]);
 }
 
 /// Bytes that are not such a recogniser fail alone, with the file and the reason.

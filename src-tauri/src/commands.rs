@@ -42,7 +42,7 @@ pub struct StateView {
 #[derive(Serialize, TS)]
 pub struct ModeView {
     name: Mode,
-    summary: &'static str,
+    summary: String,
     default: bool,
 }
 

@@ -40,8 +40,9 @@ pub struct Item {
     pub face_quality: Option<f64>,
     /// That score in the core's words (invisible, slight, visible).
     pub face_rating: Option<&'static str>,
-    /// The least-protected face's local check in plain words ("not matched by 1 of 4 local
-    /// models"): the recognisers here, not the scrapers', so a hint rather than a promise.
+    /// The least-protected face's verdict from the core, short enough for a row: would a clean
+    /// photo still find it in a small gallery and among a scraper's billions (the evaluation's
+    /// shares for this strength). The before/after view has the full words.
     pub protection: Option<String>,
     /// Faces found but too small to cloak, so not protected.
     pub too_small: usize,
@@ -243,7 +244,7 @@ impl Queue {
                 let shown = r.most_visible_face();
                 item.face_quality = shown.map(|f| f.quality.display);
                 item.face_rating = shown.map(|f| f.rating);
-                item.protection = r.least_protected_face().map(|f| f.protection.clone());
+                item.protection = r.least_protected_face().map(|f| f.verdict.clone());
                 item.seconds = Some(r.seconds);
                 item.detail = Some(format!("saved as {}", r.output.display()));
                 self.reports.insert(item.id, r.clone());

@@ -11,10 +11,10 @@ use super::{Event, FaceChoice, FaceReport, FileReport, NotProtected, Options, Sh
 use crate::cloak::{CloakedPhoto, combine, face_seed};
 use crate::detect::Face;
 use crate::io::{Photo, load_photo};
+use crate::outlook::face_words;
 use crate::output::{
     WriteOptions, encode, encode_heif, heif_extension, output_format, write_atomic,
 };
-use crate::verify::protection_words;
 use crate::{Error, Result, quality};
 
 /// Faces with their numbers (from 1, in the detector's order).
@@ -139,6 +139,7 @@ fn face_reports<P: Fn(Event) + Sync>(
     result: &CloakedPhoto,
     big: &[(usize, &Face)],
 ) -> Result<Vec<FaceReport>> {
+    let added = !shared.engine.added().is_empty();
     big.iter()
         .zip(&result.faces)
         .map(|((number, face), r)| {
@@ -146,10 +147,12 @@ fn face_reports<P: Fn(Event) + Sync>(
                 .engine
                 .verifier()
                 .check(&photo.rgb, &result.image, face)?;
+            let words = face_words(shared.options.mode, added, &local_check);
             Ok(FaceReport {
                 number: *number,
                 bbox: face.bbox,
-                protection: protection_words(&local_check),
+                protection: words.full,
+                verdict: words.short,
                 local_check,
                 quality: r.quality,
                 rating: r.quality.rating(),

@@ -18,8 +18,13 @@ pub struct FaceReport {
     pub bbox: FaceBox,
     /// Every local recogniser's verdict: does it still match the cloaked face to the original?
     pub local_check: Vec<ModelCheck>,
-    /// `local_check` in plain words: "not matched by 1 of 4 local models".
+    /// Would a clean photo of the person still find this face, in a small gallery and among a
+    /// scraper's billions: how often it did in the evaluation for this mode, and `local_check`
+    /// in words ("…; not matched by 1 of 6 local models").
     pub protection: String,
+    /// The same answer short enough for a row ("likely still found in a small gallery; even
+    /// odds of being found among a scraper's billions").
+    pub verdict: String,
     /// How visible the change is on this face (SSIMULACRA2 at feed size and at 100 %).
     pub quality: FaceQuality,
     /// `quality.display` in plain words: invisible, slight or visible.

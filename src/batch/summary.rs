@@ -31,6 +31,9 @@ pub struct Summary {
     pub line: String,
     /// The local check over every face, when any was cloaked.
     pub local_check: Option<String>,
+    /// The least-protected face's words (its `protection`): would a clean photo still find it,
+    /// in a small gallery and at a scraper's scale, and its local check.
+    pub outlook: Option<String>,
 }
 
 impl Report {
@@ -71,6 +74,10 @@ impl Report {
             matched_by_some,
             line: String::new(),
             local_check: None,
+            outlook: faces
+                .iter()
+                .min_by_key(|f| fooled(f))
+                .map(|f| f.protection.clone()),
         };
         s.line = s.words();
         s.local_check = (!faces.is_empty()).then(|| {

@@ -14,6 +14,7 @@ mod combine;
 mod ensemble;
 mod fit;
 mod grid;
+mod measured;
 mod optimise;
 mod params;
 mod sense;
@@ -28,6 +29,8 @@ use serde::Serialize;
 
 pub use combine::combine;
 pub use grid::Change;
+pub use measured::Measured;
+pub(crate) use measured::pct;
 pub use params::{Mode, Params};
 
 use crate::Result;

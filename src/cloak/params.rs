@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::measured::{pct, range};
 use crate::models::{ModelStore, RECOGNISERS, Role, recogniser_index};
 
 /// How strongly to cloak: stronger protection for a more visible change ([`Mode::summary`]
@@ -31,22 +32,34 @@ impl Mode {
     pub const ALL: [Mode; 3] = [Mode::Low, Mode::Mid, Mode::High];
 
     /// What the mode looks like and protects, as measured on the evaluation's test half
-    /// (docs/evaluation.md); the CLI's help and the app show these words.
-    pub fn summary(self) -> &'static str {
-        match self {
-            Mode::Low => {
-                "Invisible (face score 80 at feed size); recognisers left out of making it are \
-                 fooled for 5–31 % of people, median 13 %, hardly more than with no cloak (test half)"
-            }
-            Mode::Mid => {
-                "Slight (face score 70); recognisers left out of making it are fooled for 8–56 % \
-                 of people, median 33 % (test half)"
-            }
-            Mode::High => {
-                "Visible blotches (face score 50); recognisers left out of making it are fooled \
-                 for 18–97 % of people, median 59 % (test half)"
-            }
-        }
+    /// ([`Mode::measured`]); the CLI's help and the app show these words.
+    pub fn summary(self) -> String {
+        let look = match self {
+            Mode::Low => "Invisible (face score 80 at feed size)",
+            Mode::Mid => "Slight (face score 70)",
+            Mode::High => "Visible blotches (face score 50)",
+        };
+        let shipped = match self.measured(false) {
+            Some(m) => format!(
+                "; against recognisers left out of making it, a clean photo no longer finds the \
+                 person first in a small gallery for {} of people (median {}), nor in the first \
+                 50 of a scraper's 3·10¹⁰ faces for {} (extrapolated; test half)",
+                range(m.worst, m.best),
+                pct(m.median),
+                pct(m.at_scale)
+            ),
+            None => String::new(),
+        };
+        let added = match self.measured(true) {
+            Some(m) => format!(
+                ". With a recogniser you added: {} (median {}), and {} at scale",
+                range(m.worst, m.best),
+                pct(m.median),
+                pct(m.at_scale)
+            ),
+            None => ". With a recogniser you added: not measured yet".into(),
+        };
+        format!("{look}{shipped}{added}")
     }
 
     /// Chosen on the tuning half of the evaluation identities (docs/evaluation.md); the figures

@@ -27,7 +27,12 @@ line: string,
 /**
  * The local check over every face, when any was cloaked.
  */
-local_check: string | null, };
+local_check: string | null, 
+/**
+ * The least-protected face's words (its `protection`): would a clean photo still find it,
+ * in a small gallery and at a scraper's scale, and its local check.
+ */
+outlook: string | null, };
 
 export type AddedModel = { name: string, 
 /**
@@ -64,8 +69,9 @@ face_quality: number | null,
  */
 face_rating: string | null, 
 /**
- * The least-protected face's local check in plain words ("not matched by 1 of 4 local
- * models"): the recognisers here, not the scrapers', so a hint rather than a promise.
+ * The least-protected face's verdict from the core, short enough for a row: would a clean
+ * photo still find it in a small gallery and among a scraper's billions (the evaluation's
+ * shares for this strength). The before/after view has the full words.
  */
 protection: string | null, 
 /**

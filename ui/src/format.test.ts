@@ -27,8 +27,8 @@ describe("statusText", () => {
       "Done — face change slight (SSIMULACRA2 72)",
     );
     expect(statusText(item(3, "done", { face_quality: 85, face_rating: "invisible" }))).toContain("invisible");
-    expect(statusText(item(3, "done", { face_quality: 72, face_rating: "slight", protection: "not matched by 1 of 4 local models" }))).toBe(
-      "Done — face change slight (SSIMULACRA2 72); not matched by 1 of 4 local models",
+    expect(statusText(item(3, "done", { face_quality: 72, face_rating: "slight", protection: "likely still found in a small gallery; even odds of being found among a scraper's billions" }))).toBe(
+      "Done — face change slight (SSIMULACRA2 72); likely still found in a small gallery; even odds of being found among a scraper's billions",
     );
   });
 

@@ -98,6 +98,9 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
     if let Some(local) = &summary.local_check {
         eprintln!("{local}");
     }
+    if let Some(outlook) = &summary.outlook {
+        eprintln!("least-protected face: {outlook}");
+    }
     if json {
         let record = SummaryRecord {
             event: "summary",
