@@ -6,7 +6,8 @@ folder of ten copies of the portrait. It checks, in this order:
 - the rows and their thumbnails appear, the drop zone is a bar;
 - the settings panel shows the strength with its measured figures, and Add a recogniser… takes
   InsightFace's w600k_mbf.onnx chosen in the system's file dialog (typed in, as a person would);
-  the local check then counts seven recognisers;
+  rows then answer "would a clean photo still find it?" and a face's local check counts seven
+  recognisers;
 - Start, then Cancel in the middle of the batch: finished rows keep their outputs, the rest are
   left waiting, no partial file is left, the broken file failed with its reason;
 - before/after of the two-face photo: the whole photo with both faces outlined, a face at 100 %
@@ -265,8 +266,8 @@ def main(app, cli, shots):
         wait_for("the batch to stop", lambda: "stopped before the end" in (w.text("#notice") or ""), 120)
         rows = w.rows()
         assert rows["portrait.jpg"][0] == "done", rows
-        # The local check counts the added recogniser beside the six shipped ones.
-        assert "7 local models" in rows["portrait.jpg"][1], rows
+        # The row answers the user's question with the figures measured with a recogniser added.
+        assert "in a small gallery" in rows["portrait.jpg"][1], rows
         assert rows["pair.jpg"][0] == "done", rows
         assert rows["phone.heic"][0] == "done", rows
         assert os.path.isfile(os.path.join(cloaked, "phone.cloaked.jpg")), "a HEIC photo is written as JPEG"
@@ -283,7 +284,10 @@ def main(app, cli, shots):
         # Before and after of the two-face photo.
         open_compare(w, "pair.jpg")
         assert w.js("return document.querySelectorAll('#photo-stack button.face').length") == 2
-        assert w.text("#face-words").startswith("Face change "), w.text("#face-words")
+        words = w.text("#face-words")
+        assert words.startswith("Face change ") and "a clean photo of you" in words, words
+        # The face's local check counts the added recogniser beside the six shipped ones.
+        assert "7 local models" in words, words
         # The slider spans the face exactly, at 100 % and at 200 %.
         geometry = "const b = document.getElementById('before'), s = document.getElementById('slider');" \
                    "return [b.naturalWidth, b.getBoundingClientRect().width, s.getBoundingClientRect().width]"

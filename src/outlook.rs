@@ -50,14 +50,7 @@ impl Odds {
 /// added, whose local check gave `checks`.
 pub fn face_words(mode: Mode, added: bool, checks: &[ModelCheck]) -> FaceWords {
     let local = protection_words(checks);
-    let Some(m) = mode.measured(added) else {
-        return FaceWords {
-            full: format!(
-                "how often this strength protects with a recogniser you added was not measured; {local}"
-            ),
-            short: local,
-        };
-    };
+    let m = mode.measured(added);
     // The small gallery goes by the worst held-out cell: which recogniser a scraper runs is not
     // known, so the words assume the one that found most people.
     let gallery = 1.0 - m.worst;
@@ -110,8 +103,7 @@ mod tests {
 
     #[test]
     fn the_words_follow_the_measured_shares() {
-        // Every mode and configuration says both scales and the local check, or that it was not
-        // measured.
+        // Every mode and configuration says both scales and the local check.
         for mode in Mode::ALL {
             for added in [false, true] {
                 let words = face_words(mode, added, &checks(2, 6));
@@ -119,12 +111,8 @@ mod tests {
                     words.full.ends_with("not matched by 2 of 6 local models"),
                     "{words:?}"
                 );
-                if mode.measured(added).is_some() {
-                    assert!(words.full.contains("small gallery") && words.full.contains("3·10¹⁰"));
-                    assert!(words.short.contains("small gallery"), "{words:?}");
-                } else {
-                    assert!(words.full.contains("not measured"), "{words:?}");
-                }
+                assert!(words.full.contains("small gallery") && words.full.contains("3·10¹⁰"));
+                assert!(words.short.contains("small gallery"), "{words:?}");
             }
         }
         // Where the strongest mode protects more, its words say so.

@@ -89,7 +89,7 @@ fn mid_mode_moves_every_face_within_its_visibility_floor() {
         }
         // The words answer the user's question from the evaluation's shares for this mode,
         // then give the face's own local check.
-        let measured = Mode::Mid.measured(false).unwrap();
+        let measured = Mode::Mid.measured(false);
         let found = format!(
             "it did for {:.0} % of people",
             100.0 * (1.0 - measured.worst)

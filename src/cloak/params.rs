@@ -39,27 +39,19 @@ impl Mode {
             Mode::Mid => "Slight (face score 70)",
             Mode::High => "Visible blotches (face score 50)",
         };
-        let shipped = match self.measured(false) {
-            Some(m) => format!(
-                "; against recognisers left out of making it, a clean photo no longer finds the \
-                 person first in a small gallery for {} of people (median {}), nor in the first \
-                 50 of a scraper's 3·10¹⁰ faces for {} (extrapolated; test half)",
-                range(m.worst, m.best),
-                pct(m.median),
-                pct(m.at_scale)
-            ),
-            None => String::new(),
-        };
-        let added = match self.measured(true) {
-            Some(m) => format!(
-                ". With a recogniser you added: {} (median {}), and {} at scale",
-                range(m.worst, m.best),
-                pct(m.median),
-                pct(m.at_scale)
-            ),
-            None => ". With a recogniser you added: not measured yet".into(),
-        };
-        format!("{look}{shipped}{added}")
+        let (shipped, added) = (self.measured(false), self.measured(true));
+        format!(
+            "{look}; against recognisers left out of making it, a clean photo no longer finds \
+             the person first in a small gallery for {} of people (median {}), nor in the first \
+             50 of a scraper's 3·10¹⁰ faces for {} (extrapolated; test half). With a recogniser \
+             you added: {} (median {}), and {} at scale",
+            range(shipped.worst, shipped.best),
+            pct(shipped.median),
+            pct(shipped.at_scale),
+            range(added.worst, added.best),
+            pct(added.median),
+            pct(added.at_scale)
+        )
     }
 
     /// Chosen on the tuning half of the evaluation identities (docs/evaluation.md); the figures
