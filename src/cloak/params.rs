@@ -75,9 +75,7 @@ impl Mode {
 
     /// The mode's settings with the recognisers the user added to `store` among the surrogates.
     pub fn params_with(self, store: &ModelStore) -> Params {
-        let mut params = self.params();
-        params.surrogates |= store.added_mask();
-        params
+        self.params().with_added(store)
     }
 
     pub fn name(self) -> &'static str {
@@ -206,6 +204,12 @@ impl Default for Params {
 }
 
 impl Params {
+    /// These settings with the recognisers the user added to `store` among the surrogates.
+    pub fn with_added(mut self, store: &ModelStore) -> Params {
+        self.surrogates |= store.added_mask();
+        self
+    }
+
     /// Sets one knob by name (`steps=60`, `max_change=12` in 1/255 units, …), for experiments.
     pub fn set(&mut self, assignment: &str) -> Result<(), String> {
         let (key, value) = assignment

@@ -530,13 +530,9 @@ fn with_added_recognisers(
         variants: opts
             .variants
             .iter()
-            .map(|v| {
-                let mut params = v.params;
-                params.surrogates |= store.added_mask();
-                Variant {
-                    name: format!("{}+{}", v.name, names.join("+")),
-                    params,
-                }
+            .map(|v| Variant {
+                name: format!("{}+{}", v.name, names.join("+")),
+                params: v.params.with_added(store),
             })
             .collect(),
         cache: opts.cache.join(format!(
