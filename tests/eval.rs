@@ -6,9 +6,9 @@
 mod common;
 
 use common::shared_faces;
-use facecloak::eval::{EvalOptions, Half, Purifier, Variant, own_distance, rank1, run};
+use facecloak::eval::{EvalOptions, Half, Purifier, Stage, Variant, own_distance, rank1, run};
 use facecloak::internals::cloak::Mode;
-use facecloak::internals::models::judges;
+use facecloak::internals::models::{judges, recognisers};
 
 #[test]
 fn high_mode_moves_faces_away_for_every_held_out_judge() {
@@ -57,6 +57,19 @@ fn high_mode_moves_faces_away_for_every_held_out_judge() {
             "{}: rank-1 {r} under unprotected {base}",
             judge.name
         );
+    }
+    // Each stage from the optimiser's crop to the posted photo is judged, by every recogniser,
+    // and for the held-out judge the cloak shows at every stage.
+    let pipeline = &report.results[0].pipeline;
+    assert_eq!(pipeline.len(), 3 * recognisers().len());
+    for stage in Stage::ALL {
+        for judge in judges() {
+            let cell = pipeline
+                .iter()
+                .find(|c| c.stage == stage && c.judge == judge.name)
+                .unwrap();
+            assert!(cell.own_cosine < 0.98, "{cell:?}");
+        }
     }
     let floor = Mode::High.params().min_quality;
     let v = &report.results[0].visibility;

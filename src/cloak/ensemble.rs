@@ -99,15 +99,53 @@ impl Ensemble {
 
     /// The targets for a face whose clean embeddings are `own`: with `pull > 0`, the decoy
     /// least like the face (mean cosine over the surrogates) is added, so every photo of a
-    /// person is pulled toward the same other identity.
-    pub(super) fn targets(&mut self, own: Vec<Array2<f32>>, pull: f32) -> Result<Targets> {
-        if pull <= 0.0 {
+    /// person is pulled toward the same other identity; with `spread > 0`, a direction of each
+    /// surrogate's space drawn from `seed` is added, so each photo is pulled somewhere else.
+    pub(super) fn targets(
+        &mut self,
+        own: Vec<Array2<f32>>,
+        pull: f32,
+        spread: f32,
+        seed: u64,
+    ) -> Result<Targets> {
+        if pull <= 0.0 && spread <= 0.0 {
             return Ok(Targets {
                 aim: own,
                 own: None,
             });
         }
         let own: Vec<Array2<f32>> = own.into_iter().map(unit_rows).collect();
+        let mut aim = own.clone();
+        if pull > 0.0 {
+            let decoys = self.decoy_embeddings()?;
+            let count = decoys[0].nrows();
+            let likeness = |d: usize| -> f32 {
+                own.iter()
+                    .zip(&decoys)
+                    .map(|(o, e)| o.row(0).dot(&e.row(d)))
+                    .sum()
+            };
+            let best = (0..count)
+                .min_by(|&a, &b| likeness(a).total_cmp(&likeness(b)))
+                .expect("at least one decoy");
+            for (a, e) in aim.iter_mut().zip(&decoys) {
+                a.scaled_add(-pull, &e.row(best).insert_axis(Axis(0)));
+            }
+        }
+        if spread > 0.0 {
+            for (k, a) in aim.iter_mut().enumerate() {
+                let away = random_direction(a.ncols(), super::face_seed(seed, k));
+                a.scaled_add(-spread, &away);
+            }
+        }
+        Ok(Targets {
+            aim,
+            own: Some(own),
+        })
+    }
+
+    /// The decoy faces' unit embeddings under each active surrogate.
+    fn decoy_embeddings(&mut self) -> Result<Vec<Array2<f32>>> {
         let active = self.active.clone();
         // The decoy photos are read once, and only when some surrogate still lacks their embeddings.
         let missing: Vec<usize> = active
@@ -121,29 +159,10 @@ impl Ensemble {
                 self.decoys[i] = Some(unit_rows(embed_with(self.graph(i), faces.view())?));
             }
         }
-        let decoys: Vec<&Array2<f32>> = active
+        Ok(active
             .iter()
-            .map(|&i| self.decoys[i].as_ref().expect("just filled"))
-            .collect();
-        let count = decoys[0].nrows();
-        let likeness = |d: usize| -> f32 {
-            own.iter()
-                .zip(&decoys)
-                .map(|(o, e)| o.row(0).dot(&e.row(d)))
-                .sum()
-        };
-        let best = (0..count)
-            .min_by(|&a, &b| likeness(a).total_cmp(&likeness(b)))
-            .expect("at least one decoy");
-        let aim = own
-            .iter()
-            .zip(&decoys)
-            .map(|(o, e)| o - &(&e.row(best).insert_axis(Axis(0)) * pull))
-            .collect();
-        Ok(Targets {
-            aim,
-            own: Some(own),
-        })
+            .map(|&i| self.decoys[i].clone().expect("just filled"))
+            .collect())
     }
 
     /// d(weighted loss)/d(crops) for a batch of views of one face, over the active surrogates at
@@ -190,6 +209,14 @@ fn embed_with(g: &mut GradientGraph, faces: ArrayView4<f32>) -> Result<Array2<f3
     let dim = g.info.embedding_dim.unwrap_or(1);
     let dummy = Array2::<f32>::ones((faces.shape()[0], dim));
     Ok(g.eval(faces, dummy.view())?.embedding)
+}
+
+/// A unit vector of `dim` components, uniformly distributed over directions (each component a
+/// sum of uniforms, near enough to Gaussian for a direction), the same for the same seed.
+fn random_direction(dim: usize, seed: u64) -> Array2<f32> {
+    let mut rng = super::views::SplitMix(seed);
+    let v = Array2::from_shape_fn((1, dim), |_| (0..4).map(|_| rng.signed()).sum::<f32>());
+    unit_rows(v)
 }
 
 fn unit_rows(mut m: Array2<f32>) -> Array2<f32> {

@@ -77,6 +77,13 @@ pub fn face_seed(seed: u64, i: usize) -> u64 {
     seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
+/// FNV-1a of some bytes (a face region, a cache key's parts): stable across runs and platforms, unlike the std hasher.
+pub(crate) fn content_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// The surrogate ensemble, ready to cloak faces (one per worker: sessions are not shared).
 pub struct Cloaker {
     ensemble: ensemble::Ensemble,
@@ -142,7 +149,15 @@ impl Cloaker {
         let originals = self
             .ensemble
             .embed(base.forward(x0w.view()).insert_axis(Axis(0)).view())?;
-        let targets = self.ensemble.targets(originals, params.decoy)?;
+        // Quality is judged on a copy of the region alone: copying a 24 MP photo for every
+        // trial would dominate memory and time.
+        let sub =
+            image::imageops::crop_imm(photo, region.x, region.y, region.w, region.h).to_image();
+        // Drawn from the face's pixels, not the run's seed, which every photo of an album shares.
+        let spread_seed = seed ^ content_hash(sub.as_raw());
+        let targets = self
+            .ensemble
+            .targets(originals, params.decoy, params.spread, spread_seed)?;
 
         let problem = optimise::Problem {
             x0: &x0w,
@@ -150,10 +165,6 @@ impl Cloaker {
             rect: grid.rect(),
             targets: &targets,
         };
-        // Quality is judged on a copy of the region alone: copying a 24 MP photo for every
-        // trial would dominate memory and time.
-        let sub =
-            image::imageops::crop_imm(photo, region.x, region.y, region.w, region.h).to_image();
         let local_face = within(face.bbox.rect(photo.width(), photo.height()), region);
         let target = fit::Target {
             original: &sub,

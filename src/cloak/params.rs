@@ -154,6 +154,14 @@ pub struct Params {
     /// least one a step while any is added), the rest from the shipped ones; 0 draws them like
     /// any other surrogate.
     pub added_share: f32,
+    /// Weight of a pull toward a direction of each surrogate's embedding space drawn for this
+    /// photo (from its pixels), beside the push away from the face's own: one person's cloaked
+    /// photos then move apart instead of all toward the same place, where a cloaked photo used
+    /// as the probe finds the others. 0 turns it off. On the tuning half (docs/evaluation.md,
+    /// round nine) it separated no one's cloaks under the held-out modern network at any weight
+    /// and took budget from the push away from the face, so the modes leave it off.
+    #[serde(default)]
+    pub spread: f32,
 }
 
 impl Default for Params {
@@ -199,6 +207,7 @@ impl Default for Params {
             // step, the modern network moved 0.08 further from the face under every purifier;
             // the six older held-out judges moved within the noise of 23 probes either way.
             added_share: 0.5,
+            spread: 0.0,
         }
     }
 }
@@ -255,6 +264,7 @@ impl Params {
             "decoy" => self.decoy = num as f32,
             "scales" => self.scales = (num as usize).max(1),
             "added_share" => self.added_share = (num as f32).clamp(0.0, 1.0),
+            "spread" => self.spread = num as f32,
             other => return Err(format!("unknown knob `{other}`")),
         }
         Ok(())

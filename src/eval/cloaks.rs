@@ -21,6 +21,8 @@ use crate::{Result, output, quality};
 /// One cloaked photo as posted: the file FaceCloak writes for a JPEG ([`output::encode`]), decoded
 /// as a scraper reads it; with its first face's visibility, face-box SSIM and seconds.
 pub(super) struct Cloaked {
+    /// The cloaked photo before it is written.
+    pub(super) lossless: RgbImage,
     pub(super) posted: RgbImage,
     pub(super) quality: FaceQuality,
     /// The feed-size score with the yardstick before round six.
@@ -40,7 +42,7 @@ fn cloak_cached(
         // cloaks; entries from before that (the posted JPEG) carry no `-cloak` and are not read.
         "{:016x}-{:08x}-{}-v{ENGINE_VERSION}-cloak",
         content_hash(image.as_raw()),
-        content_hash(format!("{params:?}").as_bytes()) as u32,
+        content_hash(params_key(params).as_bytes()) as u32,
         opts.seed
     );
     let png = opts.cache.join(format!("{key}.png"));
@@ -48,8 +50,10 @@ fn cloak_cached(
     if let (Ok(img), Ok(m)) = (image::open(&png), std::fs::read_to_string(&meta))
         && let Ok(v) = serde_json::from_str::<[f64; 5]>(&m)
     {
+        let lossless = img.into_rgb8();
         return Ok(Cloaked {
-            posted: as_written(&img.into_rgb8())?,
+            posted: as_written(&lossless)?,
+            lossless,
             quality: FaceQuality {
                 display: v[0],
                 full: v[1],
@@ -63,6 +67,7 @@ fn cloak_cached(
     let faces = det.detect(image)?;
     let Some(face) = faces.first() else {
         return Ok(Cloaked {
+            lossless: image.clone(),
             posted: image.clone(),
             quality: FaceQuality {
                 display: 100.0,
@@ -95,12 +100,19 @@ fn cloak_cached(
             .unwrap_or_default(),
     );
     Ok(Cloaked {
+        lossless: cloaked.image,
         posted,
         quality: q,
         enlarged,
         face_ssim,
         seconds,
     })
+}
+
+/// The parameters as a cache key: knobs added since a cloak was cached are left out at their
+/// default (off), so cloaks made before they existed are still found.
+fn params_key(params: &Params) -> String {
+    format!("{params:?}").replace(", spread: 0.0", "")
 }
 
 /// `cloaked` through the product's own encoder, as for a JPEG input without metadata or ICC

@@ -34,7 +34,13 @@ impl Judges {
     }
 
     fn embed(&mut self, img: &RgbImage) -> Result<Embeddings> {
-        let faces = self.detector.detect(img)?;
+        self.embed_aligned_as(img, img)
+    }
+
+    /// `img`'s face aligned as the first face found in `found_in` is (the same photo before a
+    /// change: what the optimiser saw, with no second detection).
+    fn embed_aligned_as(&mut self, img: &RgbImage, found_in: &RgbImage) -> Result<Embeddings> {
+        let faces = self.detector.detect(found_in)?;
         let Some(face) = faces.first() else {
             return Ok(None);
         };
@@ -55,6 +61,24 @@ pub fn embed_all(store: &ModelStore, images: &[&RgbImage]) -> Result<Vec<Embeddi
             || Judges::new(store),
             |j, img| match j {
                 Ok(j) => j.embed(img),
+                Err(e) => Err(super::flatten_err(e)),
+            },
+        )
+        .collect()
+}
+
+/// Embeddings of changed photos, each face aligned where it was found in the photo before the
+/// change (`pairs`: changed, original).
+pub fn embed_aligned(
+    store: &ModelStore,
+    pairs: &[(&RgbImage, &RgbImage)],
+) -> Result<Vec<Embeddings>> {
+    pairs
+        .par_iter()
+        .map_init(
+            || Judges::new(store),
+            |j, (img, found_in)| match j {
+                Ok(j) => j.embed_aligned_as(img, found_in),
                 Err(e) => Err(super::flatten_err(e)),
             },
         )

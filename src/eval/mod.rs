@@ -8,6 +8,7 @@ mod chart;
 mod cloaks;
 mod dataset;
 mod embed;
+mod pipeline;
 mod protect;
 mod purify;
 mod report;
@@ -27,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use chart::contact_sheet;
 pub use chart::frontier;
 use dataset::Photo;
+pub use pipeline::{Stage, StageResult};
 pub use protect::Protection;
 pub use purify::Purifier;
 pub use report::markdown;
@@ -34,7 +36,7 @@ pub use scale::{AtScale, GALLERY_SIZES, Tail};
 pub use split::{Half, half_of};
 
 use crate::Result;
-use crate::cloak::{Cloaker, Mode, Params};
+use crate::cloak::{Cloaker, Mode, Params, content_hash};
 use crate::detect::{Detector, Face};
 use crate::models::{ModelStore, RECOGNISERS, Role, recognisers};
 use crate::visibility::{FACE_PADDING, FaceQuality, display_scale};
@@ -131,6 +133,9 @@ pub struct VariantResult {
     pub upscale: u32,
     pub visibility: Visibility,
     pub protection: Vec<JudgeResult>,
+    /// Every judge at each stage from the optimiser's crop to the posted photo (empty in
+    /// reports from before it was measured).
+    pub pipeline: Vec<StageResult>,
 }
 
 /// One face of a visibility-only photo.
@@ -237,13 +242,6 @@ fn merge_err(reason: String) -> crate::Error {
 fn recogniser_key() -> u32 {
     let names: Vec<&str> = RECOGNISERS.iter().map(|r| r.name).collect();
     content_hash(names.join(",").as_bytes()) as u32
-}
-
-fn content_hash(bytes: &[u8]) -> u64 {
-    // FNV-1a: stable across runs and platforms, unlike the std hasher.
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {
@@ -468,6 +466,7 @@ fn run_variant(
 ) -> Result<VariantResult> {
     let cloaked = cloaks::cloak_all(store, &scene.photos, &scene.prot, &variant.params, opts)?;
     let mut protection = Vec::new();
+    let mut posted = None;
     for &purifier in &opts.purifiers {
         let processed: Vec<RgbImage> = cloaked
             .par_iter()
@@ -475,6 +474,9 @@ fn run_variant(
             .collect();
         let refs: Vec<&RgbImage> = processed.iter().collect();
         let emb = embed::embed_all(store, &refs)?;
+        if purifier == Purifier::None {
+            posted = Some(emb.clone());
+        }
         let own = scene.prot.iter().copied().zip(emb).collect();
         protection.extend(judge_all(
             &scene.photos,
@@ -485,6 +487,20 @@ fn run_variant(
             &scene.tail,
         ));
     }
+    let posted = match posted {
+        Some(p) => p,
+        None => {
+            let refs: Vec<&RgbImage> = cloaked.iter().map(|c| &c.posted).collect();
+            embed::embed_all(store, &refs)?
+        }
+    };
+    let pipeline = pipeline::measure(
+        store,
+        scene,
+        &cloaked,
+        posted,
+        variant.params.surrogates | stand_ins,
+    )?;
     Ok(VariantResult {
         variant: variant.name.clone(),
         held_out,
@@ -492,6 +508,7 @@ fn run_variant(
         upscale: scene.up,
         visibility: cloaks::visibility(&cloaked),
         protection,
+        pipeline,
     })
 }
 
@@ -656,7 +673,7 @@ fn judge_row<'a>(
 
 /// The run of `variant` at `upscale` that says most about `judge`: the one that held it out,
 /// else the variant's only run.
-fn run_for<'a>(
+pub(super) fn run_for<'a>(
     r: &'a EvalReport,
     variant: &str,
     upscale: u32,

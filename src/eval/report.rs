@@ -3,8 +3,8 @@
 use std::fmt::Write;
 
 use super::{
-    EvalReport, GALLERY_SIZES, Purifier, at_scale_of, held_out_cells, scale_headline,
-    worst_and_median,
+    EvalReport, GALLERY_SIZES, Purifier, Stage, StageResult, at_scale_of, held_out_cells, run_for,
+    scale_headline, worst_and_median,
 };
 use crate::models::RECOGNISERS;
 use crate::models::Role;
@@ -25,6 +25,7 @@ pub fn markdown(r: &EvalReport) -> String {
     s += &protection_section(r, &purifiers);
     s += &published_section(r, &purifiers);
     s += &scale_section(r);
+    s += &pipeline_section(r);
     let _ = writeln!(s, "\nRun time {:.0} s.", r.seconds);
     s
 }
@@ -301,6 +302,70 @@ fn scale_section(r: &EvalReport) -> String {
                 );
             }
             s += "\n";
+        }
+    }
+    s
+}
+
+/// What the way from the optimiser's crop to the posted photo keeps: per variant, each judge
+/// from the run that held it out, then the variant's own surrogates white-box (from the run with
+/// its whole ensemble): the mean cosine of each cloaked photo to itself clean and rank-1
+/// protection at each stage.
+fn pipeline_section(r: &EvalReport) -> String {
+    let mut s = String::new();
+    if r.results.iter().all(|v| v.pipeline.is_empty()) {
+        return s;
+    }
+    s += "\n### What the pipeline keeps\n\nThe same cloaks judged where the optimiser worked (*crop*: the pasted-back face aligned by the clean photo's landmarks, nothing written), after the judge finds and aligns the face itself (*re-detected*, lossless) and as posted (the JPEG FaceCloak writes, read back). Cosine: each cloaked photo to the same photo clean, mean (1 is no change); the share of the crop's cosine drop that reaches the posted photo is *kept*. Held-out rows come from the run that left the judge out; surrogate rows are white-box, from the run with the whole ensemble.\n\n| variant | size | judge | role | cosine crop / re-detected / posted | kept | rank-1 crop / re-detected / posted |\n|---|---|---|---|---|---|---|\n";
+    let mut seen = Vec::new();
+    for v in &r.results {
+        if seen.contains(&(v.variant.as_str(), v.upscale)) {
+            continue;
+        }
+        seen.push((v.variant.as_str(), v.upscale));
+        let whole = r
+            .results
+            .iter()
+            .find(|w| w.variant == v.variant && w.upscale == v.upscale && w.held_out.is_none());
+        for white_box in [false, true] {
+            for info in RECOGNISERS {
+                let run = if white_box {
+                    whole
+                } else {
+                    run_for(r, &v.variant, v.upscale, info.name)
+                };
+                let Some(run) = run else { continue };
+                let cells: Vec<&StageResult> = Stage::ALL
+                    .iter()
+                    .filter_map(|st| {
+                        run.pipeline
+                            .iter()
+                            .find(|c| c.stage == *st && c.judge == info.name)
+                    })
+                    .collect();
+                let [crop, redetected, posted] = cells.as_slice() else {
+                    continue;
+                };
+                if (crop.role == Role::Judge) == white_box {
+                    continue;
+                }
+                let kept = (1.0 - posted.own_cosine) / (1.0 - crop.own_cosine).max(1e-9);
+                let _ = writeln!(
+                    s,
+                    "| {} | ×{} | {} | {} | {:.3} / {:.3} / {:.3} | {:.0} % | {} / {} / {} |",
+                    v.variant,
+                    v.upscale,
+                    info.name,
+                    role(crop.role),
+                    crop.own_cosine,
+                    redetected.own_cosine,
+                    posted.own_cosine,
+                    100.0 * kept,
+                    pct(crop.rank1),
+                    pct(redetected.rank1),
+                    pct(posted.rank1)
+                );
+            }
         }
     }
     s

@@ -26,6 +26,8 @@ pub(super) struct VariantResult {
     upscale: u32,
     visibility: Visibility,
     protection: Vec<super::JudgeResult>,
+    #[serde(default)]
+    pipeline: Vec<super::StageResult>,
 }
 
 fn name(name: &str) -> Result<&'static str, String> {
@@ -96,6 +98,7 @@ impl TryFrom<VariantResult> for super::VariantResult {
             upscale: r.upscale,
             visibility: r.visibility,
             protection: r.protection,
+            pipeline: r.pipeline,
         })
     }
 }

@@ -22,7 +22,9 @@ pub struct EvalArgs {
     /// smooth, momentum, lowpass, jitter, min_quality, surrogates (recognisers joined by `+`,
     /// e.g. mobilefacenet+faceres), without (recognisers to leave out), per_step (surrogates
     /// drawn each step; 0 all), decoy (weight of the pull toward a public-domain decoy face),
-    /// scales (copies of each view darkened by powers of two)); repeatable.
+    /// scales (copies of each view darkened by powers of two), added_share (share of each
+    /// step's draws for the recognisers the user added), spread (weight of the pull toward a
+    /// direction drawn for each photo, so one person's cloaks move apart)); repeatable.
     #[arg(long = "variant")]
     variants: Vec<String>,
     /// Enlargements to evaluate at (3 gives LFW's 100 px faces portrait size).
