@@ -71,8 +71,8 @@ mod visibility;
 mod warp;
 
 pub use batch::{
-    EXTENSIONS, Engine, Event, FaceChoice, FaceReport, FileReport, NotProtected, Options, Report,
-    Summary, cloak_batch, collect_inputs, faces_word,
+    EXTENSIONS, Engine, Event, FaceChoice, FaceReport, FileReport, NotProtected, Options, Progress,
+    Report, Summary, cloak_batch, collect_inputs, faces_word,
 };
 pub use cloak::{Mode, Params};
 pub use detect::{Detector, Face};

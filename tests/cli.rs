@@ -22,15 +22,21 @@ fn facecloak_with(args: &[&str], added: &Path) -> Output {
         .expect("facecloak runs")
 }
 
-/// `--json` output: one record per photo, a line each, then the batch's summary (left out here).
+/// `--json` output: one record per photo, a line each, then the batch's summary (left out here);
+/// the records of faces cloaked along the way are left out too (`face_records`).
 fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
-    let mut records: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let mut records = all_records(stdout);
     let summary = records.pop().expect("a summary record");
     assert_eq!(summary["event"], "summary", "{stdout}");
+    records.retain(|r| r["event"] != "face_cloaked");
     records
+}
+
+fn all_records(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 /// The last `--json` line: the summary the terminal shows, as a record.
@@ -101,6 +107,45 @@ fn cloak_writes_outputs_prints_json_records_and_check_reads_them() {
     );
     let ssim = report["ssim"].as_f64().unwrap();
     assert!(ssim > 0.9 && ssim < 1.0, "SSIM {ssim}");
+}
+
+/// A group photo's progress moves as each face is cloaked, before its record: with `--json`, a
+/// `face_cloaked` line per face.
+#[test]
+fn json_reports_each_face_of_a_group_photo_as_it_is_cloaked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let photo = tmp.path().join("pair.jpg");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pair.jpg"),
+        &photo,
+    )
+    .unwrap();
+    let out = facecloak(&["cloak", "--mode", "low", "--json", photo.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let events: Vec<(String, Option<u64>, Option<u64>)> = all_records(&stdout)
+        .iter()
+        .map(|r| {
+            (
+                r["event"].as_str().unwrap().to_string(),
+                r["done"].as_u64(),
+                r["of"].as_u64(),
+            )
+        })
+        .collect();
+    let face = |done| ("face_cloaked".to_string(), Some(done), Some(2));
+    assert_eq!(
+        events[..2],
+        [face(1), face(2)],
+        "each of the two faces, in the order they finished: {stdout}"
+    );
+    assert_eq!(events[2].0, "done", "{stdout}");
+    assert_eq!(events.len(), 4, "then the summary: {stdout}");
 }
 
 #[test]

@@ -11,7 +11,7 @@ mod tests {
 
     use crate::commands::{Added, ModeView, StateView};
     use crate::faces::{FacePair, FacesView, PickerFace};
-    use crate::queue::{Item, Status};
+    use crate::queue::{FaceCount, Item, RunProgress, Status, Update};
     use crate::settings::Settings;
 
     fn bindings() -> String {
@@ -21,7 +21,10 @@ mod tests {
             facecloak::Summary::decl(&cfg),
             facecloak::user_models::AddedModel::decl(&cfg),
             Status::decl(&cfg),
+            FaceCount::decl(&cfg),
             Item::decl(&cfg),
+            RunProgress::decl(&cfg),
+            Update::decl(&cfg),
             Added::decl(&cfg),
             Settings::decl(&cfg),
             ModeView::decl(&cfg),

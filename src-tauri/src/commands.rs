@@ -3,10 +3,11 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
+use std::sync::{Mutex, PoisonError};
 
 use facecloak::Mode;
 use facecloak::user_models::{self, AddedModel};
-use facecloak::{Event, Options, Summary};
+use facecloak::{Event, Options, Progress, Summary};
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
@@ -15,7 +16,7 @@ use tauri_plugin_notification::NotificationExt;
 use tauri_plugin_opener::OpenerExt;
 use ts_rs::TS;
 
-use crate::queue::{Item, data_url};
+use crate::queue::{Item, RunProgress, Update, data_url};
 use crate::settings::{self, Settings};
 use crate::state::Locked;
 use crate::{AppState, add_user_paths};
@@ -223,7 +224,7 @@ pub fn requeue(state: State<'_, AppState>, id: u32) -> Result<Item, String> {
 #[tauri::command]
 pub async fn start(
     app: AppHandle,
-    on_event: Channel<Item>,
+    on_event: Channel<Update>,
     only: Option<u32>,
 ) -> Result<Summary, String> {
     let state = app.state::<AppState>();
@@ -247,6 +248,7 @@ pub async fn start(
     };
     let resources = app.path().resource_dir().ok();
     let handle = app.clone();
+    let progress = Mutex::new(Progress::new(inputs.len()));
     let result = tauri::async_runtime::spawn_blocking(move || {
         let state = handle.state::<AppState>();
         let stop = state.stop.clone();
@@ -254,8 +256,16 @@ pub async fn start(
             &inputs,
             &options,
             |event: Event| {
+                let run = {
+                    let mut p = progress.lock().unwrap_or_else(PoisonError::into_inner);
+                    p.apply(&event);
+                    RunProgress {
+                        done: p.done(),
+                        total: p.total(),
+                    }
+                };
                 if let Some(item) = state.queue.locked().apply(&event) {
-                    let _ = on_event.send(item);
+                    let _ = on_event.send(Update { item, run });
                 }
             },
             &stop,

@@ -49,6 +49,30 @@ pub struct Item {
     /// Faces (numbered from 1, as the detector orders them) the user switched off.
     pub faces_off: Vec<usize>,
     pub seconds: Option<f64>,
+    /// While the photo is being cloaked: its faces done so far, of those it will cloak.
+    pub cloaked_faces: Option<FaceCount>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+pub struct FaceCount {
+    pub done: usize,
+    pub of: usize,
+}
+
+/// The run's progress in the core's units (faces; `facecloak::Progress`), for the time left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+pub struct RunProgress {
+    #[ts(type = "number")]
+    pub done: u64,
+    #[ts(type = "number")]
+    pub total: u64,
+}
+
+/// What the page receives as a run goes: the photo that changed, and the run's progress.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Update {
+    pub item: Item,
+    pub run: RunProgress,
 }
 
 #[derive(Default)]
@@ -97,6 +121,7 @@ impl Queue {
                 too_small: 0,
                 faces_off: Vec::new(),
                 seconds: None,
+                cloaked_faces: None,
             };
             self.items.push(item.clone());
             added.push(item);
@@ -221,6 +246,12 @@ impl Queue {
         match event {
             Event::Started { .. } => item.status = Status::Working,
             Event::FacesFound { faces, .. } => item.faces = Some(*faces),
+            Event::FaceCloaked { done, of, .. } => {
+                item.cloaked_faces = Some(FaceCount {
+                    done: *done,
+                    of: *of,
+                })
+            }
             Event::NotProtected(n) => {
                 item.status = Status::NotProtected;
                 item.too_small = n.too_small.len();
@@ -250,6 +281,9 @@ impl Queue {
                 self.reports.insert(item.id, r.clone());
             }
         }
+        if item.status != Status::Working {
+            item.cloaked_faces = None;
+        }
         Some(item.clone())
     }
 
@@ -258,6 +292,7 @@ impl Queue {
         for i in &mut self.items {
             if i.status == Status::Working {
                 i.status = Status::Waiting;
+                i.cloaked_faces = None;
             }
         }
     }

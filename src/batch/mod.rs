@@ -7,6 +7,7 @@ mod engine;
 mod inputs;
 mod photo;
 mod pool;
+mod progress;
 mod report;
 mod summary;
 
@@ -20,6 +21,7 @@ pub use self::choice::{FaceChoice, face_size};
 pub use self::engine::Engine;
 pub use self::inputs::collect_inputs;
 use self::pool::MemoryGate;
+pub use self::progress::Progress;
 pub use self::report::{Event, FaceReport, FileReport, NotProtected, Report};
 pub use self::summary::Summary;
 use crate::cloak::Mode;
@@ -99,8 +101,8 @@ impl Default for Options {
     }
 }
 
-/// Bytes of memory the photos open at once may take: with the sessions, peak resident memory
-/// stays near 1.5 GB at most (the size benchmark in the README measures it).
+/// Bytes of memory the photos open at once may take, beside the sessions' own (the size
+/// benchmark in the README measures the peak both make).
 const PHOTO_MEMORY_BUDGET: u64 = 1 << 30;
 
 /// What a photo costs in memory per pixel while it is worked on: decoded, the detector's

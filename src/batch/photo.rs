@@ -2,7 +2,7 @@
 //! by the local recognisers, and the result written.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -32,7 +32,7 @@ pub(super) fn process<P: Fn(Event) + Sync>(shared: &Shared<P>, input: &Path) -> 
         Ok(chosen) => chosen,
         Err(outcome) => return Ok(*outcome),
     };
-    let result = cloak_faces(shared, &photo, &big)?;
+    let result = cloak_faces(shared, input, &photo, &big)?;
     let reports = face_reports(shared, &photo, &result, &big)?;
     let (output, kept_format) = write(shared, input, &photo, &result.image)?;
     Ok(Event::Done(FileReport {
@@ -104,17 +104,19 @@ fn choose<'a>(
 /// Cloaks the faces on the shared pool and pastes them into the photo.
 fn cloak_faces<P: Fn(Event) + Sync>(
     shared: &Shared<P>,
+    input: &Path,
     photo: &Photo,
     big: &[(usize, &Face)],
 ) -> Result<CloakedPhoto> {
     let options = shared.options;
     let params = shared.engine.params(options.mode);
+    let done = AtomicUsize::new(0);
     let cloaked = shared.faces.install(|| {
         big.par_iter()
             .enumerate()
             // The seed follows the face's place among those cloaked, not its number.
             .map(|(i, (_, face))| {
-                shared.engine.with_cloaker(|c| {
+                let face = shared.engine.with_cloaker(|c| {
                     c.cloak_face(
                         &photo.rgb,
                         face,
@@ -122,7 +124,13 @@ fn cloak_faces<P: Fn(Event) + Sync>(
                         face_seed(options.seed, i),
                         shared.stop,
                     )
-                })
+                })?;
+                (shared.progress)(Event::FaceCloaked {
+                    input: input.to_path_buf(),
+                    done: done.fetch_add(1, Ordering::Relaxed) + 1,
+                    of: big.len(),
+                });
+                Ok(face)
             })
             .collect::<Result<Vec<_>>>()
     })?;

@@ -75,7 +75,7 @@ pub struct NotProtected {
     pub too_small_numbers: Vec<usize>,
 }
 
-/// Progress of a batch, one event at a time (never more than a few per photo).
+/// Progress of a batch, one event at a time (a few per photo, and one per face cloaked).
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
@@ -87,6 +87,14 @@ pub enum Event {
         #[serde(serialize_with = "pathname::serialize")]
         input: PathBuf,
         faces: usize,
+    },
+    /// Another of the photo's chosen faces is cloaked: `done` of the `of` it will cloak, so a
+    /// group photo's progress moves every few seconds instead of once a minute.
+    FaceCloaked {
+        #[serde(serialize_with = "pathname::serialize")]
+        input: PathBuf,
+        done: usize,
+        of: usize,
     },
     Done(FileReport),
     NotProtected(NotProtected),
@@ -108,6 +116,7 @@ impl Event {
         match self {
             Event::Started { input }
             | Event::FacesFound { input, .. }
+            | Event::FaceCloaked { input, .. }
             | Event::Skipped { input, .. }
             | Event::Failed { input, .. } => input,
             Event::Done(r) => &r.input,
@@ -141,7 +150,7 @@ impl Report {
             Event::NotProtected(n) => self.not_protected.push(n.clone()),
             Event::Skipped { input, reason } => self.skipped.push((input.clone(), reason.clone())),
             Event::Failed { input, error } => self.failed.push((input.clone(), error.clone())),
-            Event::Started { .. } | Event::FacesFound { .. } => {}
+            Event::Started { .. } | Event::FacesFound { .. } | Event::FaceCloaked { .. } => {}
         }
     }
 }

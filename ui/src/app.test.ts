@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { App } from "./app";
-import type { Item } from "./format";
+import type { Item, Update } from "./format";
 
 // The page's body only: its head would have happy-dom fetch the stylesheet from a server.
 const html = readFileSync(`${__dirname}/../index.html`, "utf8").replace(/<head>[\s\S]*<\/head>/, "");
@@ -20,6 +20,7 @@ const photo: Item = {
   protection: null,
   too_small: 0,
   faces_off: [],
+  cloaked_faces: null,
   seconds: null,
 };
 
@@ -45,10 +46,10 @@ beforeEach(() => {
         case "state":
           return { settings: { mode: "mid", out_dir: null, keep_metadata: false, keep_heif: false, window: [1000, 720] }, notice: "settings were damaged", items: [current], running: false, modes, recognisers: [] };
         case "start": {
-          const channel = (args as { onEvent: { onmessage: (i: Item) => void } }).onEvent;
-          channel.onmessage({ ...photo, status: "working" });
+          const channel = (args as { onEvent: { onmessage: (u: Update) => void } }).onEvent;
+          channel.onmessage({ item: { ...photo, status: "working" }, run: { done: 0, total: 1 } });
           current = { ...photo, status: "done", faces: 1, face_quality: 72.4, face_rating: "slight" };
-          channel.onmessage(current);
+          channel.onmessage({ item: current, run: { done: 1, total: 1 } });
           return { done: 1, not_protected: 0, skipped: 0, failed: 0, cancelled: false, seconds: 2, line: "1 cloaked, 0 skipped, 0 failed in 2.0s" };
         }
         case "remove":

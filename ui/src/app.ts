@@ -9,7 +9,7 @@ import { Compare } from "./compare";
 import { type Item, finished, progressText, statusText, visibleRange } from "./format";
 import { $, call, notify } from "./ipc";
 import { pickFaces } from "./picker";
-import type { Added, StateView, Summary } from "./bindings";
+import type { Added, RunProgress, StateView, Summary, Update } from "./bindings";
 import { bindSettings, showModes, showRecognisers, showSettings } from "./settings";
 
 
@@ -22,7 +22,8 @@ export class App {
   items = new Map<number, Item>();
   running = false;
   startedAt = 0;
-  finishedAtStart = 0;
+  /** The running batch's progress from the core, in faces. */
+  run: RunProgress | null = null;
   compare = new Compare(
     (i) => this.update(i),
     (id) => this.retry(id),
@@ -98,11 +99,14 @@ export class App {
   /** Runs the queue, or with `only` that one photo. */
   async start(only?: number): Promise<void> {
     if (this.running) return;
-    const channel = new Channel<Item>();
-    channel.onmessage = (item) => this.update(item);
+    const channel = new Channel<Update>();
+    channel.onmessage = (u) => {
+      this.run = u.run;
+      this.update(u.item);
+    };
+    this.run = null;
     this.running = true;
     this.startedAt = performance.now();
-    this.finishedAtStart = finished([...this.items.values()]);
     this.render();
     const summary = await call<Summary>("start", { onEvent: channel, only: only ?? null });
     this.running = false;
@@ -271,7 +275,7 @@ export class App {
     const progress = $<HTMLProgressElement>("progress");
     progress.value = items.length ? done / items.length : 0;
     const elapsed = (performance.now() - this.startedAt) / 1000;
-    $("progress-text").textContent = progressText(items, done - this.finishedAtStart, elapsed, this.running);
+    $("progress-text").textContent = progressText(items, this.run, elapsed, this.running);
     $<HTMLButtonElement>("start").disabled = this.running || !items.some((i) => i.status === "waiting" || i.status === "failed");
     $<HTMLButtonElement>("cancel").disabled = !this.running;
     $<HTMLButtonElement>("clear").disabled = this.running;

@@ -51,6 +51,8 @@ threshold_from: string, };
 
 export type Status = "waiting" | "working" | "done" | "not_protected" | "skipped" | "failed";
 
+export type FaceCount = { done: number, of: number, };
+
 export type Item = { id: number, name: string, path: string, 
 /**
  * A small JPEG as a data URL.
@@ -81,7 +83,15 @@ too_small: number,
 /**
  * Faces (numbered from 1, as the detector orders them) the user switched off.
  */
-faces_off: Array<number>, seconds: number | null, };
+faces_off: Array<number>, seconds: number | null, 
+/**
+ * While the photo is being cloaked: its faces done so far, of those it will cloak.
+ */
+cloaked_faces: FaceCount | null, };
+
+export type RunProgress = { done: number, total: number, };
+
+export type Update = { item: Item, run: RunProgress, };
 
 export type Added = { items: Array<Item>, 
 /**

@@ -14,6 +14,7 @@ const item = (id: number, status: Item["status"], extra: Partial<Item> = {}): It
   protection: null,
   too_small: 0,
   faces_off: [],
+  cloaked_faces: null,
   seconds: null,
   ...extra,
 });
@@ -42,12 +43,20 @@ describe("statusText", () => {
 });
 
 describe("progressText", () => {
-  it("estimates the time left from the photos finished in this run", () => {
+  it("estimates the time left from the run's faces, as the core counts them", () => {
     const items = [item(1, "done"), item(2, "done"), item(3, "working"), item(4, "waiting")];
-    expect(progressText(items, 2, 60, true)).toBe("2 of 4 photos — about 1 min left");
-    expect(progressText(items, 0, 5, true)).toBe("2 of 4 photos — working…");
-    expect(progressText(items, 2, 60, false)).toBe("2 of 4 photos");
-    expect(progressText([], 0, 0, false)).toBe("No photos yet.");
+    // Two portraits took a minute; the group photo being cloaked holds twenty more faces.
+    expect(progressText(items, { done: 2, total: 22 }, 60, true)).toBe("2 of 4 photos — about 10 min left");
+    expect(progressText(items, { done: 0, total: 4 }, 5, true)).toBe("2 of 4 photos — working…");
+    expect(progressText(items, null, 5, true)).toBe("2 of 4 photos — working…");
+    expect(progressText(items, { done: 2, total: 4 }, 60, false)).toBe("2 of 4 photos");
+    expect(progressText([], null, 0, false)).toBe("No photos yet.");
+  });
+
+  it("counts a group photo's faces while they are cloaked", () => {
+    expect(statusText(item(1, "working"))).toBe("Working…");
+    expect(statusText(item(1, "working", { cloaked_faces: { done: 3, of: 20 } }))).toBe("Working — 3 of 20 faces cloaked…");
+    expect(statusText(item(1, "working", { cloaked_faces: { done: 1, of: 1 } }))).toBe("Working…");
   });
 
   it("formats durations", () => {

@@ -1,17 +1,20 @@
 // Pure helpers for what the window says: kept apart from the DOM so they are easy to test.
 
-import type { PickerFace, Item, Mode } from "./bindings";
+import type { PickerFace, Item, Mode, RunProgress } from "./bindings";
 
 // The types shared with the app's Rust side are generated (src-tauri/src/bindings.rs).
-export type { PickerFace, Item, Mode, Status } from "./bindings";
+export type { PickerFace, Item, Mode, RunProgress, Status, Update } from "./bindings";
 
 
 export function statusText(item: Item): string {
   switch (item.status) {
     case "waiting":
       return "Waiting";
-    case "working":
-      return "Working…";
+    case "working": {
+      // A group photo takes a minute or more: its faces are counted as they are cloaked.
+      const f = item.cloaked_faces;
+      return f && f.of > 1 ? `Working — ${f.done} of ${f.of} faces cloaked…` : "Working…";
+    }
     case "done": {
       const quality =
         item.face_quality === null
@@ -38,15 +41,15 @@ export function faces(n: number): string {
   return n === 1 ? "1 face" : `${n} faces`;
 }
 
-/** "3 of 10 photos — about 2 min left" from the count finished since start and the time taken. */
-export function progressText(items: Item[], finishedThisRun: number, elapsedSeconds: number, running: boolean): string {
+/** "3 of 10 photos — about 2 min left": the time left from the run's work done and left, which
+ * the core counts in faces (a group photo is many portraits' work). */
+export function progressText(items: Item[], run: RunProgress | null, elapsedSeconds: number, running: boolean): string {
   if (items.length === 0) return "No photos yet.";
   const done = finished(items);
   const base = `${done} of ${items.length} photos`;
   if (!running) return base;
-  const left = items.length - done;
-  if (finishedThisRun === 0 || left === 0) return `${base} — working…`;
-  return `${base} — about ${duration((elapsedSeconds / finishedThisRun) * left)} left`;
+  if (!run || run.done === 0 || run.done >= run.total) return `${base} — working…`;
+  return `${base} — about ${duration((elapsedSeconds / run.done) * (run.total - run.done))} left`;
 }
 
 export function duration(seconds: number): string {

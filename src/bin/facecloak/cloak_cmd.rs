@@ -4,10 +4,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use clap::Args;
-use facecloak::{Event, FaceBox, FaceChoice, Mode, Options, Summary};
+use facecloak::{Event, FaceBox, FaceChoice, Mode, Options, Progress, Summary};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
@@ -34,7 +35,8 @@ pub struct CloakArgs {
     /// as memory allows.
     #[arg(long, short, default_value_t = 0)]
     jobs: usize,
-    /// Print one JSON record per photo on stdout, then one for the summary.
+    /// Print one JSON record per photo on stdout (and one per face as it is cloaked), then one
+    /// for the summary.
     #[arg(long)]
     json: bool,
     /// Replace outputs that already exist (they are skipped otherwise).
@@ -86,10 +88,15 @@ pub fn run(args: CloakArgs) -> facecloak::Result<ExitCode> {
         ..Options::default()
     };
 
-    let bar = progress_bar(inputs.len());
+    let bar = progress_bar();
     let json = args.json;
-    let report =
-        facecloak::cloak_batch(&inputs, &options, |event| show(&event, &bar, json), &stop)?;
+    let progress = Mutex::new(Progress::new(inputs.len()));
+    let report = facecloak::cloak_batch(
+        &inputs,
+        &options,
+        |event| show(&event, &bar, &progress, json),
+        &stop,
+    )?;
     bar.finish_and_clear();
 
     // People look at faces, so the summary reports the faces' visibility, not the photo's SSIM.
@@ -126,9 +133,28 @@ struct SummaryRecord<'a> {
     summary: &'a Summary,
 }
 
-/// What the terminal shows of one event: the bar moves, and photos left (partly) unprotected,
-/// skipped or failed get a line; with --json every outcome is also a JSON line on stdout.
-fn show(event: &Event, bar: &ProgressBar, json: bool) {
+/// What the terminal shows of one event: the bar moves by faces, and photos left (partly)
+/// unprotected, skipped or failed get a line; with --json every outcome and every face cloaked
+/// is also a JSON line on stdout.
+fn show(event: &Event, bar: &ProgressBar, progress: &Mutex<Progress>, json: bool) {
+    {
+        let mut p = progress.lock().unwrap_or_else(PoisonError::into_inner);
+        p.apply(event);
+        bar.set_length(p.total());
+        bar.set_position(p.done());
+        let (finished, photos) = p.photos();
+        let name = event
+            .input()
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
+        bar.set_message(match p.faces_of(event.input()) {
+            Some((done, of)) if of > 1 => {
+                format!("{finished}/{photos} photos  {name}: face {done} of {of}")
+            }
+            _ => format!("{finished}/{photos} photos  {name}"),
+        });
+    }
     if json && !matches!(event, Event::Started { .. } | Event::FacesFound { .. }) {
         // A line that cannot be written is reported; the batch goes on.
         bar.suspend(|| match serde_json::to_string(event) {
@@ -137,15 +163,7 @@ fn show(event: &Event, bar: &ProgressBar, json: bool) {
         });
     }
     match event {
-        Event::Started { input } => bar.set_message(
-            input
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned(),
-        ),
         Event::Done(done) => {
-            bar.inc(1);
             if !json && !done.fully_protected() {
                 bar.suspend(|| {
                     eprintln!(
@@ -159,7 +177,6 @@ fn show(event: &Event, bar: &ProgressBar, json: bool) {
             }
         }
         Event::NotProtected(n) => {
-            bar.inc(1);
             if !json {
                 bar.suspend(|| {
                     eprintln!(
@@ -176,18 +193,16 @@ fn show(event: &Event, bar: &ProgressBar, json: bool) {
             }
         }
         Event::Skipped { input, reason } => {
-            bar.inc(1);
             if !json {
                 bar.suspend(|| eprintln!("skipped {}: {reason}", input.display()));
             }
         }
         Event::Failed { input, error } => {
-            bar.inc(1);
             if !json {
                 bar.suspend(|| eprintln!("failed {}: {error}", input.display()));
             }
         }
-        Event::FacesFound { .. } => {}
+        Event::Started { .. } | Event::FacesFound { .. } | Event::FaceCloaked { .. } => {}
     }
 }
 
@@ -204,15 +219,13 @@ fn stop_on_ctrl_c() -> Arc<AtomicBool> {
     stop
 }
 
-/// Photos done of all, with the time gone and left, redrawn four times a second at most.
-fn progress_bar(photos: usize) -> ProgressBar {
-    let bar =
-        ProgressBar::with_draw_target(Some(photos as u64), ProgressDrawTarget::stderr_with_hz(4));
+/// A bar over the batch's faces (`Progress`), so the ETA follows the work a group photo holds;
+/// with the time gone and left, redrawn four times a second at most.
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(1), ProgressDrawTarget::stderr_with_hz(4));
     bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} photos  {elapsed} elapsed, ETA {eta}  {msg}",
-        )
-        .expect("valid template"),
+        ProgressStyle::with_template("{bar:30} {elapsed} elapsed, ETA {eta}  {msg}")
+            .expect("valid template"),
     );
     bar.enable_steady_tick(Duration::from_millis(250));
     bar
