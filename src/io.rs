@@ -20,7 +20,8 @@ pub struct Photo {
     pub icc: Option<Vec<u8>>,
     /// Raw EXIF (TIFF structure), as found.
     pub exif: Option<Vec<u8>>,
-    /// Set when the photo was a HEIC or AVIF, which is written back as a JPEG (`format`).
+    /// Set when the photo was a HEIC or AVIF: written back as a JPEG (`format`), or in its own
+    /// format when the options keep it (`keep_heif`).
     pub read_as: Option<HeifKind>,
 }
 

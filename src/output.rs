@@ -13,7 +13,8 @@ use crate::{Error, Result};
 /// What to carry over from the original and what to add.
 #[derive(Debug, Clone, Default)]
 pub struct WriteOptions {
-    /// Keep EXIF (minus location, orientation reset). Default: strip it.
+    /// Keep the EXIF tags of the allow-list (`metadata`: camera, exposure, date, author; never
+    /// location, serial numbers or thumbnails), orientation reset. Default: strip it.
     pub keep_metadata: bool,
     /// Record the mode and seed in the file (XMP for JPEG, a text chunk for PNG).
     pub tag: Option<String>,
