@@ -132,8 +132,12 @@ fn a_cloaked_heic_is_written_as_a_jpeg_and_carries_nothing_else() {
         stderr.contains("1 HEIC/AVIF photo written as JPEG"),
         "{stderr}"
     );
-    let record: serde_json::Value =
-        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().next().unwrap()).unwrap();
+    // The photo's record, after the face's progress record.
+    let record: serde_json::Value = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|r| r["event"] == "done")
+        .expect("a done record");
     assert_eq!(record["converted_from"], "HEIC", "{record}");
     let output = dir.path().join("cloaked/IMG_0001.cloaked.jpg");
     assert_eq!(Path::new(record["output"].as_str().unwrap()), output);
